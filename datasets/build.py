@@ -1,0 +1,139 @@
+"""Build a benchmark folder (DESIGN.md §6) from real data or the synthetic stand-in.
+
+``build_benchmark`` writes ``<root>/<slug>/images/...``, ``manifest.jsonl``,
+``roles.json`` (when the split method makes roles) and ``protocol.json``
+(slug, profile, source and hashes). ``load_built`` reads a built folder back
+and checks that it still matches its spec.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from datasets.manifest import (
+    PROTOCOL_NAME,
+    ManifestItem,
+    Roles,
+    file_sha256,
+    manifest_bytes,
+    protocol_hash,
+    read_manifest,
+    read_roles,
+    roles_bytes,
+    write_manifest,
+    write_roles,
+)
+from datasets.spec import BenchmarkSpec, component_params, load_spec
+
+Source = Literal["auto", "synthetic", "real"]
+
+
+@dataclass(frozen=True)
+class BuiltBenchmark:
+    folder: Path
+    spec: BenchmarkSpec
+    items: list[ManifestItem]
+    roles: Roles | None
+    protocol_hash: str
+    source: str
+
+    def test_items(self) -> list[ManifestItem]:
+        return [item for item in self.items if item.split == "test"]
+
+    def train_items(self) -> list[ManifestItem]:
+        return [item for item in self.items if item.split == "train"]
+
+
+def choose_source(spec: BenchmarkSpec, source: Source) -> str:
+    if source != "auto":
+        return source
+    root = spec.data_root()
+    return "real" if root is not None and root.is_dir() else "synthetic"
+
+
+def build_benchmark(
+    spec_or_slug: BenchmarkSpec | str,
+    root: Path,
+    profile: str = "default",
+    source: Source = "auto",
+    force: bool = False,
+) -> BuiltBenchmark:
+    """Build (or reuse, when already built from the same protocol) a benchmark."""
+    from datasets.adapters import ADAPTERS
+    from datasets.generators import GENERATORS
+    from datasets.protocol import SPLIT_METHODS
+
+    spec = spec_or_slug if isinstance(spec_or_slug, BenchmarkSpec) else load_spec(spec_or_slug, profile)
+    chosen = choose_source(spec, source)
+    folder = Path(root) / spec.slug
+    if not force and _is_current(folder, spec, chosen):
+        return load_built(spec.slug, root)
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "images").mkdir(parents=True)
+
+    if chosen == "real":
+        data_root = spec.data_root()
+        if data_root is None or not data_root.is_dir():
+            raise FileNotFoundError(f"{spec.source_path}: dataset.root {spec.dataset.root!r} is not a folder here")
+        adapter = ADAPTERS.get(spec.dataset.adapter)
+        raw_items = adapter.fn(data_root, component_params(adapter.params_model, spec.dataset.options), spec.classes, folder)
+    else:
+        generator = GENERATORS.get(spec.dataset.synthetic.generator)
+        params = component_params(generator.params_model, spec.dataset.synthetic.params)
+        raw_items = generator.fn(params, spec.classes, spec.dataset.synthetic.seed, folder)
+
+    hashed = [_with_sha256(item, folder) for item in raw_items]
+    method = SPLIT_METHODS.get(spec.split.method)
+    split_params = component_params(method.params_model, spec.split.params)
+    assignment = method.fn(hashed, split_params, spec.split.seed, folder)
+    items = sorted((item.with_split(assignment.splits[item.id]) for item in hashed), key=lambda i: i.id)
+    write_manifest(folder, items)
+    if assignment.roles is not None:
+        write_roles(folder, assignment.roles)
+    digest = protocol_hash(
+        spec.spec_hash(), manifest_bytes(items), roles_bytes(assignment.roles) if assignment.roles else None
+    )
+    record = {"slug": spec.slug, "profile": spec.profile, "source": chosen, "spec_hash": spec.spec_hash(), "protocol_hash": digest}
+    (folder / PROTOCOL_NAME).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return BuiltBenchmark(folder, spec, items, assignment.roles, digest, chosen)
+
+
+def _with_sha256(item: ManifestItem, folder: Path) -> ManifestItem:
+    from dataclasses import replace
+
+    return replace(item, sha256=file_sha256(folder / item.path))
+
+
+def _is_current(folder: Path, spec: BenchmarkSpec, source: str) -> bool:
+    record_path = folder / PROTOCOL_NAME
+    if not record_path.exists():
+        return False
+    record = json.loads(record_path.read_text())
+    return record.get("spec_hash") == spec.spec_hash() and record.get("source") == source
+
+
+def load_built(slug: str, root: Path) -> BuiltBenchmark:
+    """Read a built benchmark; fails with a clear message if missing or stale."""
+    folder = Path(root) / slug
+    record_path = folder / PROTOCOL_NAME
+    if not record_path.exists():
+        raise FileNotFoundError(
+            f"{folder}: benchmark {slug!r} is not built; run: python -m datasets build {slug} --data {root}"
+        )
+    record = json.loads(record_path.read_text())
+    spec = load_spec(slug, record["profile"])
+    if spec.spec_hash() != record["spec_hash"]:
+        raise ValueError(
+            f"{record_path}: built from an older version of {spec.source_path}; rebuild with python -m datasets build {slug}"
+        )
+    items = read_manifest(folder)
+    roles = read_roles(folder) if (folder / "roles.json").exists() else None
+    digest = protocol_hash(spec.spec_hash(), manifest_bytes(items), roles_bytes(roles) if roles else None)
+    if digest != record["protocol_hash"]:
+        raise ValueError(f"{folder}: manifest or roles changed since the benchmark was built (protocol hash mismatch)")
+    return BuiltBenchmark(folder, spec, items, roles, digest, record["source"])

@@ -1,0 +1,152 @@
+"""Frozen manifests (DESIGN.md §6): one JSON object per line, sorted by id.
+
+The manifest of a built benchmark is the evaluator's source of truth; the
+protocol hash (spec hash + manifest hash + roles hash) is recorded with every
+result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+MANIFEST_NAME = "manifest.jsonl"
+ROLES_NAME = "roles.json"
+PROTOCOL_NAME = "protocol.json"
+SPLITS = ("train", "test")
+DOMAINS = ("photo", "cartoon")
+
+
+@dataclass(frozen=True)
+class ManifestItem:
+    """One image of a benchmark with its truth.
+
+    ``sha256`` and ``split`` are empty while a generator or adapter produces
+    items; building the benchmark fills them in.
+    """
+
+    id: str
+    path: str
+    sha256: str = ""
+    split: str = ""
+    label: str | None = None
+    identity: str | None = None
+    box: tuple[int, int, int, int] | None = None
+    domain: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"id": self.id, "path": self.path, "sha256": self.sha256, "split": self.split}
+        for key in ("label", "identity", "domain"):
+            value = getattr(self, key)
+            if value is not None:
+                record[key] = value
+        if self.box is not None:
+            record["box"] = [int(v) for v in self.box]
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> "ManifestItem":
+        box = record.get("box")
+        return cls(
+            id=str(record["id"]),
+            path=str(record["path"]),
+            sha256=str(record.get("sha256", "")),
+            split=str(record.get("split", "")),
+            label=record.get("label"),
+            identity=None if record.get("identity") is None else str(record["identity"]),
+            box=None if box is None else tuple(int(v) for v in box),
+            domain=record.get("domain"),
+        )
+
+    def with_split(self, split: str) -> "ManifestItem":
+        return replace(self, split=split)
+
+
+@dataclass(frozen=True)
+class Roles:
+    """icartoonface evaluation roles (evaluator side only, never in a container)."""
+
+    probes: list[str] = field(default_factory=list)
+    gallery: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"probes": self.probes, "gallery": self.gallery, "pairs": [[a, b, bool(s)] for a, b, s in self.pairs]}
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> "Roles":
+        return cls(
+            probes=[str(i) for i in record["probes"]],
+            gallery=[str(i) for i in record["gallery"]],
+            pairs=[(str(a), str(b), bool(s)) for a, b, s in record["pairs"]],
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_bytes(items: Iterable[ManifestItem]) -> bytes:
+    ordered = sorted(items, key=lambda item: item.id)
+    lines = [json.dumps(item.to_json(), sort_keys=True, separators=(",", ":")) for item in ordered]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def roles_bytes(roles: Roles) -> bytes:
+    return (json.dumps(roles.to_json(), sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+def write_manifest(folder: Path, items: Iterable[ManifestItem]) -> Path:
+    path = folder / MANIFEST_NAME
+    path.write_bytes(manifest_bytes(items))
+    return path
+
+
+def read_manifest(folder: Path) -> list[ManifestItem]:
+    """Read ``<folder>/manifest.jsonl``; errors name the file and line."""
+    path = folder / MANIFEST_NAME
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no manifest; build the benchmark first (python -m datasets build)")
+    items = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(ManifestItem.from_json(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}:{number}: bad manifest line ({exc})") from None
+    return items
+
+
+def write_roles(folder: Path, roles: Roles) -> Path:
+    path = folder / ROLES_NAME
+    path.write_bytes(roles_bytes(roles))
+    return path
+
+
+def read_roles(folder: Path) -> Roles:
+    path = folder / ROLES_NAME
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no roles file; build the benchmark first")
+    return Roles.from_json(json.loads(path.read_text()))
+
+
+def protocol_hash(spec_hash: str, manifest: bytes, roles: bytes | None = None) -> str:
+    """The protocol version every result records."""
+    digest = hashlib.sha256()
+    digest.update(spec_hash.encode())
+    digest.update(hashlib.sha256(manifest).hexdigest().encode())
+    if roles is not None:
+        digest.update(hashlib.sha256(roles).hexdigest().encode())
+    return digest.hexdigest()
+
+
+def as_dict(item: ManifestItem) -> dict[str, Any]:
+    return asdict(item)

@@ -1,0 +1,62 @@
+"""One small registry class for every pluggable part (adapters, generators,
+split methods, metrics).
+
+A spec may only name registered components; an unknown name is answered with
+the closest registered names so a typo is easy to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RegistryError(KeyError):
+    """Raised for unknown or duplicate names."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want plain text
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """Name -> component, filled by the ``register`` decorator."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorator(component: T) -> T:
+            self.add(name, component)
+            return component
+
+        return decorator
+
+    def add(self, name: str, component: T) -> None:
+        if name in self._entries:
+            raise RegistryError(f"{self.kind} {name!r} is registered twice")
+        self._entries[name] = component
+
+    def get(self, name: str) -> T:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise RegistryError(self.unknown_message(name)) from None
+
+    def unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self._entries, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        known = ", ".join(sorted(self._entries))
+        return f"unknown {self.kind} {name!r}{hint} (known: {known})"
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._entries))
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)

@@ -1,0 +1,50 @@
+"""The metric registry: every ``fn`` a benchmark spec names resolves here.
+
+A metric is a pure function ``fn(evidence, params) -> float``. ``evidence`` is
+the per-item material a family of metrics reduces (for example the probes'
+ranks for CMC, the pairs' similarities for verification); it supports
+``len()`` and ``take(indices)`` so the bootstrap can resample test items and
+re-run the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from datasets.components import NoParams
+from datasets.registry import Registry
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    tasks: tuple[str, ...]
+    evidence: str
+    higher_is_better: bool | None
+    params_model: type[BaseModel]
+    fn: Callable[[Any, Any], float]
+
+
+METRICS: Registry[MetricDef] = Registry("metric")
+
+
+def register_metric(
+    name: str,
+    *,
+    tasks: tuple[str, ...],
+    evidence: str,
+    higher_is_better: bool | None,
+    params: type[BaseModel] = NoParams,
+) -> Callable[[Callable[[Any, Any], float]], Callable[[Any, Any], float]]:
+    def decorator(fn: Callable[[Any, Any], float]) -> Callable[[Any, Any], float]:
+        METRICS.add(name, MetricDef(name, tasks, evidence, higher_is_better, params, fn))
+        return fn
+
+    return decorator
+
+
+from evaluator.metrics import classification, generation, identification, verification  # noqa: E402,F401  (registration)
