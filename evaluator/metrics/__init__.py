@@ -27,6 +27,8 @@ class MetricDef:
     higher_is_better: bool | None
     params_model: type[BaseModel]
     fn: Callable[[Any, Any], float]
+    resamples: int = 1000
+    """Bootstrap resamples for the 95% interval (fewer for costly metrics such as FID)."""
 
 
 METRICS: Registry[MetricDef] = Registry("metric")
@@ -39,9 +41,10 @@ def register_metric(
     evidence: str,
     higher_is_better: bool | None,
     params: type[BaseModel] = NoParams,
+    resamples: int = 1000,
 ) -> Callable[[Callable[[Any, Any], float]], Callable[[Any, Any], float]]:
     def decorator(fn: Callable[[Any, Any], float]) -> Callable[[Any, Any], float]:
-        METRICS.add(name, MetricDef(name, tasks, evidence, higher_is_better, params, fn))
+        METRICS.add(name, MetricDef(name, tasks, evidence, higher_is_better, params, fn, resamples))
         return fn
 
     return decorator

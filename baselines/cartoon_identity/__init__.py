@@ -1,0 +1,1 @@
+"""The cartoon-identity baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""The cartoon-opencv-stylization baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""The cartoon-whitebox-classical baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""Code the baselines share: the container contract, image loading, networks, training."""

@@ -1,0 +1,33 @@
+"""The predict entrypoint every baseline's ``predict.py`` runs: ``predict.py INPUT OUTPUT [--checkpoint PATH]``."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+PredictFn = Callable[[Path, Path, Path | None], None]
+
+
+def run_predict(predict: PredictFn, argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run a baseline on a container input folder (DESIGN.md §3).")
+    parser.add_argument("input_dir", type=Path, help="folder with manifest.json and images/ (the container's /input)")
+    parser.add_argument("output_dir", type=Path, help="folder to write the predictions to (the container's /output)")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="trained weights (.pt)")
+    args = parser.parse_args(argv)
+    random.seed(0)
+    np.random.seed(0)
+    if "torch" in sys.modules:  # only the learned baselines import torch; the image filters stay light
+        from baselines.common.training import seed_everything
+
+        seed_everything(0)
+    try:
+        predict(args.input_dir, args.output_dir, args.checkpoint)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

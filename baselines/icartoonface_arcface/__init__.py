@@ -1,0 +1,1 @@
+"""The icartoonface-arcface baseline (see method.py)."""

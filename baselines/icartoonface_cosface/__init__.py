@@ -1,0 +1,1 @@
+"""The icartoonface-cosface baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""The icartoonface-softmax baseline (see method.py)."""

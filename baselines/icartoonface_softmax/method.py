@@ -1,0 +1,19 @@
+"""iCartoonFace embedding trained with a plain softmax cross-entropy over the train identities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from baselines.checkpoints import TrainContext
+from baselines.common.faces import HeadConfig, predict_face_embeddings, train_face_embedding
+
+NAME = "icartoonface-softmax"
+HEAD = HeadConfig("softmax")
+
+
+def train(ctx: TrainContext) -> None:
+    train_face_embedding(ctx, NAME, HEAD)
+
+
+def predict(input_dir: Path, output_dir: Path, checkpoint: Path | None) -> None:
+    predict_face_embeddings(input_dir, output_dir, checkpoint)

@@ -1,0 +1,1 @@
+"""The illustration-cnn-svm baseline (see method.py)."""

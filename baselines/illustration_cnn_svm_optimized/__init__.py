@@ -1,0 +1,1 @@
+"""The illustration-cnn-svm-optimized baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""The toonnet-fin baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""The toonnet-ius baseline (see method.py)."""

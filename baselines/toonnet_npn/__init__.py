@@ -1,0 +1,1 @@
+"""The toonnet-npn baseline (see method.py)."""

@@ -1,0 +1,12 @@
+"""Seeded training of toonnet-npn: ``python -m baselines.toonnet_npn.train [--data ROOT] [--profile P] [--retrain]``.
+
+Writes the checkpoint for the built benchmark's protocol under the cache
+(see ``baselines.checkpoints``); same as ``python -m baselines train --only toonnet-npn``.
+"""
+
+import sys
+
+from baselines.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["train", "--only", "toonnet-npn", *sys.argv[1:]]))

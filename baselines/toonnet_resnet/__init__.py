@@ -1,0 +1,1 @@
+"""The toonnet-resnet baseline (see method.py)."""

@@ -1,0 +1,134 @@
+"""Benchmark command line.
+
+    python -m datasets list
+    python -m datasets validate [SPEC.yaml ...]
+    python -m datasets build <slug|all> [--data ROOT] [--profile default|tiny] [--source auto|synthetic|real] [--force]
+    python -m datasets bundle <slug> [--data ROOT] [--out PATH]
+
+``validate`` checks every spec in both profiles without building anything and
+exits 1 if any is invalid. Other errors end with one line on stderr and exit
+status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from datasets.build import BuiltBenchmark
+from datasets.paths import default_data_root
+from datasets.spec import PROFILES, SpecError, available_slugs, load_spec, spec_path
+
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (OSError, ValueError, LookupError) as exc:  # SpecError, AdapterError, RegistryError, missing files
+        message = " ".join(str(exc).split())
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m datasets", description="ToonBench benchmark specs and data")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="list the benchmarks")
+    listing.set_defaults(run=_list)
+
+    validate = commands.add_parser("validate", help="validate specs without building anything")
+    validate.add_argument("paths", nargs="*", type=Path, help="spec files (default: every benchmark)")
+    validate.set_defaults(run=_validate)
+
+    build = commands.add_parser("build", help="build a benchmark's images, manifest and protocol")
+    build.add_argument("slug", help="benchmark slug, or 'all'")
+    _data_argument(build)
+    build.add_argument("--profile", choices=PROFILES, default="default")
+    build.add_argument("--source", choices=("auto", "synthetic", "real"), default="auto")
+    build.add_argument("--force", action="store_true", help="rebuild even when the build is current")
+    build.set_defaults(run=_build)
+
+    bundle = commands.add_parser("bundle", help="export the participants' protocol bundle (zip)")
+    bundle.add_argument("slug")
+    _data_argument(bundle)
+    bundle.add_argument("--out", type=Path, default=Path("."), help="zip file or folder (default: current folder)")
+    bundle.set_defaults(run=_bundle)
+    return parser
+
+
+def _data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=None, help="built benchmarks root (default: $TOONBENCH_DATA_ROOT or ./data)")
+
+
+def _list(args: argparse.Namespace) -> int:
+    for slug in available_slugs():
+        try:
+            spec = load_spec(slug)
+        except SpecError:
+            print(f"{slug:<15} {'(invalid spec)':<28} run: python -m datasets validate")
+        else:
+            print(f"{slug:<15} {spec.task:<28} {spec.title}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [spec_path(slug) for slug in available_slugs()]
+    failed = False
+    for path in paths:
+        try:
+            for profile in PROFILES:
+                load_spec(path, profile)
+        except SpecError as exc:
+            failed = True
+            print(f"{exc} (profile {profile})" if profile != "default" else str(exc))
+        else:
+            print(f"OK {path}")
+    return EXIT_INVALID if failed else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from datasets.build import build_benchmark
+
+    root = args.data or default_data_root()
+    slugs = available_slugs() if args.slug == "all" else [args.slug]
+    for slug in slugs:
+        built = build_benchmark(slug, root, profile=args.profile, source=args.source, force=args.force)
+        print(f"{slug}: {built.folder} ({built.source}, profile {built.spec.profile})")
+        for line in count_lines(built):
+            print(f"  {line}")
+        print(f"  protocol hash {built.protocol_hash}")
+    return 0
+
+
+def count_lines(built: BuiltBenchmark) -> list[str]:
+    """Items per split (and per domain for translation), and role sizes when there are roles."""
+    splits = Counter(item.split for item in built.items)
+    lines = [f"{split}: {splits.get(split, 0)}" for split in ("train", "test")]
+    if built.spec.task == "translation":
+        domains = Counter((item.split, item.domain) for item in built.items)
+        lines = [f"{split}: {domains.get((split, 'photo'), 0)} photos, {domains.get((split, 'cartoon'), 0)} cartoons"
+                 for split in ("train", "test")]
+    if built.roles is not None:
+        positives = sum(1 for _, _, same in built.roles.pairs if same)
+        lines.append(f"probes: {len(built.roles.probes)}, gallery: {len(built.roles.gallery)}")
+        lines.append(f"pairs: {positives} positive, {len(built.roles.pairs) - positives} negative")
+    return lines
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from datasets.bundle import export_bundle
+
+    target = export_bundle(args.slug, args.data or default_data_root(), args.out)
+    print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

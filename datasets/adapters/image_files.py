@@ -1,0 +1,64 @@
+"""File helpers shared by the adapters: listing, decoding and writing images.
+
+Real datasets arrive as JPEG, PNG, BMP and friends; a built benchmark always
+holds PNG files named by opaque ids, so a container never sees a source file
+name (which often spells the class or the character).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from datasets.adapters import AdapterError
+
+IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+
+
+def normalise_extensions(extensions: list[str]) -> list[str]:
+    """``["JPG", ".png"]`` -> ``[".jpg", ".png"]``."""
+    return sorted({"." + ext.lower().lstrip(".") for ext in extensions})
+
+
+def opaque_id(namespace: str, relative: str) -> str:
+    """First 16 hex chars of sha256 of ``namespace:relative`` (a source path, never a label)."""
+    return hashlib.sha256(f"{namespace}:{relative}".encode()).hexdigest()[:16]
+
+
+def list_images(folder: Path, extensions: list[str]) -> list[Path]:
+    """Image files directly inside ``folder``, sorted by name; hidden files skipped."""
+    wanted = set(normalise_extensions(extensions))
+    return sorted(
+        path for path in folder.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in wanted
+    )
+
+
+def read_image(path: Path, where: str | None = None) -> np.ndarray:
+    """Decode an image as 8-bit BGR; ``AdapterError`` naming ``where`` (default: the file) if it fails."""
+    place = where or str(path)
+    if not path.is_file():
+        raise AdapterError(f"{place}: image file {path} not found")
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise AdapterError(f"{place}: cannot read image {path.name} (expected a JPEG, PNG, BMP, TIFF or WebP file)")
+    return image
+
+
+def write_png(folder: Path, item_id: str, image: np.ndarray) -> str:
+    """Write ``folder/images/<id>.png`` and return the path relative to ``folder``."""
+    relative = f"images/{item_id}.png"
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(target), image):
+        raise OSError(f"{target}: could not write image")
+    return relative
+
+
+def require_folder(path: Path, what: str) -> None:
+    if not path.is_dir():
+        raise AdapterError(f"{path}: {what} folder not found")

@@ -1,0 +1,118 @@
+"""The participant's protocol bundle: everything needed to train and predict,
+nothing that reveals held-out truth.
+
+``export_bundle`` writes one zip (deterministic: sorted entries, fixed
+timestamps and modes) holding, under ``<slug>/``:
+
+- ``<slug>.yaml``: the spec;
+- ``README.md``: the benchmark, its splits and sizes, metrics and their
+  direction, the container contract, the sandbox limits, local scoring;
+- ``manifest.public.jsonl``: training items with their truth, and the test
+  inputs with id, path and sha256 only (plus the face box for icartoonface);
+- ``container_manifest.json``: the exact ``/input/manifest.json`` a
+  submission receives;
+- ``protocol.json``: slug, version, profile, source and hashes;
+- ``images/``: for synthetic data only, the training images and the test
+  inputs. Real data is licensed: participants rebuild it from their own copy.
+
+Test labels, identities, domains, roles, pairs and (for translation) the test
+cartoons that form the FID reference never enter the bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from datasets.build import BuiltBenchmark, load_built
+from datasets.bundle_readme import readme_text
+from datasets.manifest import ManifestItem
+
+PUBLIC_MANIFEST_NAME = "manifest.public.jsonl"
+CONTAINER_MANIFEST_NAME = "container_manifest.json"
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+UNIX_SYSTEM = 3
+FILE_MODE = 0o644 << 16
+
+
+def export_bundle(slug: str, root: Path, dest: Path) -> Path:
+    """Write the bundle of the benchmark built under ``root``.
+
+    ``dest`` is the zip file to write when it ends in ``.zip``; otherwise a
+    folder that receives ``<slug>-v<version>-<protocol hash[:12]>.zip``.
+    """
+    from evaluator.contract import container_manifest, input_items
+
+    built = load_built(slug, Path(root))
+    inputs = input_items(built)
+    entries = {
+        f"{slug}.yaml": Path(built.spec.source_path).read_bytes(),
+        "README.md": readme_text(built, inputs).encode(),
+        PUBLIC_MANIFEST_NAME: public_manifest_bytes(built.train_items(), inputs),
+        CONTAINER_MANIFEST_NAME: _json_bytes(container_manifest(built)),
+        "protocol.json": _json_bytes(protocol_record(built, inputs)),
+    }
+    if built.source == "synthetic":
+        for item in built.train_items() + inputs:
+            entries[item.path] = (built.folder / item.path).read_bytes()
+    target = _zip_path(built, Path(dest))
+    write_deterministic_zip(target, {f"{slug}/{name}": data for name, data in entries.items()})
+    return target
+
+
+def public_record(item: ManifestItem) -> dict[str, Any]:
+    """A training item keeps its truth; a test input shows only id, path, sha256 and box."""
+    if item.split == "train":
+        return item.to_json()
+    record: dict[str, Any] = {"id": item.id, "path": item.path, "sha256": item.sha256, "split": "test"}
+    if item.box is not None:
+        record["box"] = [int(v) for v in item.box]
+    return record
+
+
+def public_manifest_bytes(train: list[ManifestItem], inputs: list[ManifestItem]) -> bytes:
+    ordered = sorted(train + inputs, key=lambda item: item.id)
+    lines = [json.dumps(public_record(item), sort_keys=True, separators=(",", ":")) for item in ordered]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def protocol_record(built: BuiltBenchmark, inputs: list[ManifestItem]) -> dict[str, Any]:
+    spec = built.spec
+    return {
+        "slug": spec.slug,
+        "title": spec.title,
+        "version": spec.version,
+        "task": spec.task,
+        "profile": spec.profile,
+        "source": built.source,
+        "spec_hash": spec.spec_hash(),
+        "protocol_hash": built.protocol_hash,
+        "train_items": len(built.train_items()),
+        "test_inputs": len(inputs),
+        "images_included": built.source == "synthetic",
+    }
+
+
+def write_deterministic_zip(target: Path, entries: dict[str, bytes]) -> None:
+    """Same entries, same bytes: sorted names, fixed timestamps, modes and system."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            info.create_system = UNIX_SYSTEM
+            info.external_attr = FILE_MODE
+            # PNG is already compressed; deflating it again only costs time
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            archive.writestr(info, entries[name])
+
+
+def _zip_path(built: BuiltBenchmark, dest: Path) -> Path:
+    if dest.suffix == ".zip":
+        return dest
+    return dest / f"{built.spec.slug}-v{built.spec.version}-{built.protocol_hash[:12]}.zip"
+
+
+def _json_bytes(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()

@@ -1,0 +1,174 @@
+"""The README.md of a protocol bundle, written from the spec and the built protocol."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from datasets.build import BuiltBenchmark
+from datasets.manifest import ManifestItem
+
+TASK_WORDS = {
+    "classification": "image classification",
+    "identification_verification": "face identification and verification",
+    "translation": "image-to-image translation",
+}
+
+
+def readme_text(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
+    spec = built.spec
+    parts = [
+        f"# {spec.title}\n",
+        f"{spec.summary}\n" if spec.summary else "",
+        _paper(built),
+        "## Protocol\n",
+        f"- benchmark: `{spec.slug}`, version {spec.version}, task: {TASK_WORDS[spec.task]}",
+        f"- profile: `{spec.profile}`, data: {built.source}",
+        f"- protocol hash: `{built.protocol_hash}` (every result records it; a local build must match it)",
+        f"- spec hash: `{spec.spec_hash()}`\n",
+        "## Splits and sizes\n",
+        _sizes(built, inputs),
+        "## Files\n",
+        _files(built),
+        "## Metrics\n",
+        _metrics(built),
+        "## Submission container\n",
+        _contract(built, inputs),
+        "## Sandbox limits\n",
+        _limits(built),
+        "## Scoring locally\n",
+        _local_scoring(built),
+    ]
+    return "\n".join(part for part in parts if part) + "\n"
+
+
+def _paper(built: BuiltBenchmark) -> str:
+    paper = built.spec.paper
+    if paper is None:
+        return ""
+    venue = f", {paper.venue}" if paper.venue else ""
+    link = f" <{paper.url}>" if paper.url else ""
+    return f"Protocol after *{paper.title}* ({paper.authors}{venue}).{link}\n"
+
+
+def _sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
+    train = built.train_items()
+    task = built.spec.task
+    lines = [f"- train: {len(train)} images (with their truth)", f"- test inputs: {len(inputs)} images (no truth)"]
+    if task == "classification":
+        per_class = Counter(item.label for item in train)
+        lines.append(f"- split: {built.spec.split.method} {_params_text(built.spec.split.params)}, seed {built.spec.split.seed}")
+        lines.append("- classes (column order of the scores), with training images per class:")
+        lines += [f"  {index}. {name}: {per_class.get(name, 0)}" for index, name in enumerate(built.spec.classes)]
+    elif task == "identification_verification":
+        roles = built.roles
+        identities = {item.identity for item in train if item.identity != "-1"}
+        lines.append(f"- training identities: {len(identities)} (faces of no identity have identity \"-1\")")
+        if roles is not None:
+            lines.append(
+                f"- held out: {len(roles.probes)} probes searched in a gallery of {len(roles.gallery)} images; "
+                f"{len(roles.pairs)} verification pairs (half positive, half negative). Which test image plays "
+                "which role stays on the evaluator side."
+            )
+    else:
+        domains = Counter(item.domain for item in train)
+        references = sum(1 for item in built.test_items() if item.domain == "cartoon")
+        lines[0] = f"- train: {domains.get('photo', 0)} photos and {domains.get('cartoon', 0)} cartoons (unpaired, with their domain)"
+        lines[1] = f"- test inputs: {len(inputs)} photos (no truth)"
+        lines.append(f"- held out: {references} reference cartoons for FID (not in this bundle)")
+    return "\n".join(lines) + "\n"
+
+
+def _files(built: BuiltBenchmark) -> str:
+    slug = built.spec.slug
+    lines = [
+        f"- `{slug}.yaml`: the benchmark spec",
+        "- `manifest.public.jsonl`: one JSON object per line, sorted by id: training items with their truth; "
+        "test inputs with `id`, `path`, `sha256`" + (" and `box`" if built.spec.task == "identification_verification" else ""),
+        "- `container_manifest.json`: exactly the `/input/manifest.json` your container receives",
+        "- `protocol.json`: slug, version, profile, source and hashes",
+    ]
+    if built.source == "synthetic":
+        lines.append("- `images/<id>.png`: the training images and the test inputs")
+    else:
+        lines.append(
+            "- no images: the dataset is licensed. Build it from your own copy with "
+            f"`python -m datasets build {slug} --source real` and check that the protocol hash matches"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _metrics(built: BuiltBenchmark) -> str:
+    lines = ["| metric | function | parameters | better | on leaderboard |", "| --- | --- | --- | --- | --- |"]
+    for metric in built.spec.metrics:
+        better = "higher" if metric.higher_is_better else "lower"
+        shown = "yes" if metric.leaderboard else "no"
+        lines.append(f"| `{metric.name}` | `{metric.fn}` | {_params_text(metric.params) or '-'} | {better} | {shown} |")
+    rank = built.spec.rank_metric
+    order = "descending" if rank.higher_is_better else "ascending"
+    lines.append(f"\nThe leaderboard ranks by `{rank.name}` ({order}). Every metric gets a seeded 95% bootstrap interval.")
+    return "\n".join(lines) + "\n"
+
+
+def _contract(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
+    from evaluator.contract import expected_outputs
+
+    task = built.spec.task
+    inputs_text = {
+        "classification": "the test images and `classes`, the class names in column order",
+        "identification_verification": "the test face images with their face `box` `[x1, y1, x2, y2]` in image pixels",
+        "translation": "the test photos (the reference cartoons are never shown)",
+    }[task]
+    outputs = expected_outputs(built)
+    return "\n".join([
+        "The evaluator runs your image with two mounts and nothing else:\n",
+        f"- `/input` (read-only): `manifest.json` listing {len(inputs)} items sorted by id (`id`, `path`), "
+        f"{inputs_text}; and `images/<id>.png`. Never labels, identities, pairs or roles.",
+        f"- `/output` (writable, at most {built.spec.limits.output_mb} MB): {outputs['description']}.",
+        "",
+        _task_notes(task),
+        "Output is validated before scoring: missing or extra ids, wrong shape or dtype, NaN/Inf, "
+        "unreadable or wrong-size images each fail the submission with the reason.\n",
+    ])
+
+
+def _task_notes(task: str) -> str:
+    if task == "classification":
+        return "Rows follow `manifest.json` order; a test item is correct at k when its class is among the k highest scores (ties: lower class index first).\n"
+    if task == "identification_verification":
+        return (
+            "Embeddings are L2-normalised and compared by cosine similarity: each probe is ranked against the "
+            "gallery (CMC), each pair is scored for verification (ROC, AUC, best accuracy by 10-fold "
+            "cross-validation, TAR at FAR).\n"
+        )
+    return "Write 8-bit PNGs; outputs are compared with the reference cartoons and with the input photos by FID.\n"
+
+
+def _limits(built: BuiltBenchmark) -> str:
+    limits = built.spec.limits
+    return "\n".join([
+        f"- wall clock {limits.timeout_s} s, memory {limits.memory_gb:g} GB, {limits.cpus:g} CPUs, "
+        f"{limits.pids} processes, {limits.gpus} GPU(s)",
+        "- no network, read-only root file system with a small tmpfs `/tmp`, non-root user, all capabilities "
+        "dropped, no new privileges",
+        f"- output at most {limits.output_mb} MB, upload at most {limits.upload_mb} MB, "
+        f"{limits.submissions_per_day} submissions per day\n",
+    ])
+
+
+def _local_scoring(built: BuiltBenchmark) -> str:
+    slug, profile = built.spec.slug, built.spec.profile
+    source = " --source real" if built.source == "real" else ""
+    return "\n".join([
+        "```sh",
+        f"python -m datasets build {slug} --data ROOT --profile {profile}{source}",
+        f"python -m evaluator prepare {slug} input/ --data ROOT",
+        "docker run --rm --network none -v $PWD/input:/input:ro -v $PWD/output:/output YOUR_IMAGE",
+        f"python -m evaluator score {slug} output/ --data ROOT",
+        "```",
+        "",
+        "`build` prints the protocol hash: it must equal the one above.",
+    ])
+
+
+def _params_text(params: dict) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(params.items()))

@@ -1,0 +1,146 @@
+"""Figures for a scored submission: CMC, ROC, confusion matrix, per-class precision.
+
+Each ``draw_*`` reads the ``details`` a metric family's evidence produced
+(see ``EvaluationResult.details``) and writes one PNG; ``draw_all`` picks the
+figures that fit the benchmark's task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
+
+DPI = 120
+LINE_COLOUR = "#1f5fa8"
+MARK_COLOUR = "#888888"
+FAR_MARKS = (1e-3, 1e-2)
+
+
+def draw_cmc(details: dict[str, Any], path: Path) -> Path:
+    """Cumulative match characteristic: share of probes whose true identity ranks <= k."""
+    cmc = np.asarray(details["cmc"], dtype=float)
+    ranks = np.arange(1, len(cmc) + 1)
+    figure, axes = plt.subplots(figsize=(6, 4.2))
+    axes.plot(ranks, cmc, color=LINE_COLOUR, marker="o", markersize=3, linewidth=1.8)
+    for k in (1, 5, 10):
+        if k <= len(cmc):
+            axes.annotate(f"rank-{k}: {cmc[k - 1]:.3f}", (k, cmc[k - 1]), textcoords="offset points",
+                          xytext=(6, -14) if k == 1 else (-4, 10), ha="left" if k == 1 else "right", fontsize=8)
+    axes.set_xscale("log")
+    axes.set_xlim(1, max(len(cmc), 2))
+    axes.set_xticks([k for k in (1, 2, 5, 10, 20, 50, 100) if k <= len(cmc)])
+    axes.xaxis.set_major_formatter(ScalarFormatter())
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("rank k")
+    axes.set_ylabel("identification rate (CMC)")
+    probes = details.get("probes")
+    axes.set_title("CMC curve" + (f" ({probes} probes)" if probes else ""))
+    axes.grid(True, which="both", alpha=0.3)
+    return _save(figure, path)
+
+
+def draw_roc(details: dict[str, Any], path: Path) -> Path:
+    """Verification ROC (log false accept rate) with the AUC in the legend."""
+    fpr = np.asarray(details["roc"]["fpr"], dtype=float)
+    tpr = np.asarray(details["roc"]["tpr"], dtype=float)
+    auc = details.get("auc")
+    positive = fpr[fpr > 0]
+    left = min(FAR_MARKS[0], positive.min() / 2 if positive.size else FAR_MARKS[0])
+    figure, axes = plt.subplots(figsize=(6, 4.2))
+    label = f"ROC (AUC = {auc:.4f})" if auc is not None else "ROC"
+    # a log axis cannot show FAR = 0; those points are drawn at the left edge
+    axes.plot(np.maximum(fpr, left), tpr, color=LINE_COLOUR, linewidth=1.8, label=label)
+    for far in FAR_MARKS:
+        axes.axvline(far, color=MARK_COLOUR, linestyle=":", linewidth=1)
+        axes.text(far, 0.02, f" FAR {far:g}", color=MARK_COLOUR, fontsize=8, rotation=90, va="bottom")
+    axes.set_xscale("log")
+    axes.set_xlim(left, 1)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("false accept rate (FAR)")
+    axes.set_ylabel("true accept rate (TAR)")
+    pairs = details.get("pairs")
+    counts = f" ({pairs['same']} positive, {pairs['different']} negative pairs)" if isinstance(pairs, dict) else ""
+    axes.set_title("Verification ROC" + counts)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="lower right")
+    return _save(figure, path)
+
+
+def draw_confusion(details: dict[str, Any], class_names: list[str], path: Path) -> Path:
+    """Top-1 confusion matrix, rows normalised to the share of each true class."""
+    counts = np.asarray(details["confusion_matrix"], dtype=float)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = max(5.0, 0.42 * len(class_names) + 2.5)
+    figure, axes = plt.subplots(figsize=(size + 1, size))
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ticks = np.arange(len(class_names))
+    axes.set_xticks(ticks, class_names, rotation=60, ha="right", fontsize=8)
+    axes.set_yticks(ticks, class_names, fontsize=8)
+    if len(class_names) <= 15:
+        for row, column in zip(*np.nonzero(counts)):
+            colour = "white" if shares[row, column] > 0.5 else "black"
+            axes.text(column, row, f"{int(counts[row, column])}", ha="center", va="center", fontsize=7, color=colour)
+    axes.set_xlabel("predicted class (top-1)")
+    axes.set_ylabel("true class")
+    axes.set_title("Confusion matrix (row share; numbers are counts)")
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of true class")
+    return _save(figure, path)
+
+
+def draw_per_class(details: dict[str, Any], path: Path) -> Path:
+    """Per-class top-k precision as grouped horizontal bars, one group per class."""
+    class_names = list(details["class_names"])
+    per_class = details["per_class_precision"]
+    series = sorted(per_class, key=lambda name: int(name.removeprefix("top")))
+    height = max(3.5, 0.16 * len(class_names) * (len(series) + 1) + 1.5)
+    figure, axes = plt.subplots(figsize=(7, height))
+    positions = np.arange(len(class_names))
+    bar = 0.8 / max(len(series), 1)
+    colours = plt.get_cmap("viridis")(np.linspace(0.15, 0.75, max(len(series), 1)))
+    for offset, (name, colour) in enumerate(zip(series, colours)):
+        values = np.array([np.nan if v is None else v for v in per_class[name]], dtype=float)
+        axes.barh(positions + (offset - (len(series) - 1) / 2) * bar, np.nan_to_num(values), height=bar,
+                  color=colour, label=f"top-{name.removeprefix('top')}")
+    axes.set_yticks(positions, class_names, fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("precision (share of the class's test items)")
+    axes.set_title("Per-class precision", pad=24)
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series), fontsize=8, frameon=False)
+    return _save(figure, path)
+
+
+def draw_all(result: Any, folder: Path) -> list[Path]:
+    """Every figure that fits the result's details; returns the written paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    details = result.details
+    drawn = []
+    if "identification" in details:
+        drawn.append(draw_cmc(details["identification"], folder / "cmc.png"))
+    if "verification" in details:
+        drawn.append(draw_roc(details["verification"], folder / "roc.png"))
+    if "classification" in details:
+        classification = details["classification"]
+        drawn.append(draw_confusion(classification, classification["class_names"], folder / "confusion.png"))
+        drawn.append(draw_per_class(classification, folder / "per_class.png"))
+    return drawn
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=DPI)
+    plt.close(figure)
+    return path

@@ -1,0 +1,36 @@
+"""Runners: run a submission on a prepared ``/input`` and collect ``/output`` under limits.
+
+``make_runner("docker", image=...)`` for untrusted submission images,
+``make_runner("local", command=[...])`` for trusted commands.
+"""
+
+from evaluator.runners.base import (
+    RUN_STATUSES,
+    RUNNERS,
+    EngineUnavailable,
+    ImageUnavailable,
+    RunLimits,
+    Runner,
+    RunnerError,
+    RunResult,
+    make_runner,
+    register_runner,
+)
+from evaluator.runners.docker_runner import CONTAINER_LABEL, DockerRunner
+from evaluator.runners.local import LocalRunner
+
+__all__ = [
+    "CONTAINER_LABEL",
+    "RUNNERS",
+    "RUN_STATUSES",
+    "DockerRunner",
+    "EngineUnavailable",
+    "ImageUnavailable",
+    "LocalRunner",
+    "RunLimits",
+    "RunResult",
+    "Runner",
+    "RunnerError",
+    "make_runner",
+    "register_runner",
+]

@@ -1,0 +1,253 @@
+"""The runner interface: run a submission on a prepared ``/input`` under limits.
+
+Every runner obeys the container contract (DESIGN.md §3) and returns a
+``RunResult`` whose ``status`` says how the run ended. Infrastructure
+problems (no engine, an image that cannot be found or loaded) raise a
+``RunnerError`` instead, so a job can tell "the submission failed" from "the
+evaluator could not run it".
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from datasets.registry import Registry
+
+RunStatus = Literal["finished", "failed", "timed_out", "out_of_memory", "cancelled", "output_too_large"]
+RUN_STATUSES: tuple[str, ...] = ("finished", "failed", "timed_out", "out_of_memory", "cancelled", "output_too_large")
+MEGABYTE = 1024 * 1024
+GIGABYTE = 1024 * MEGABYTE
+DEFAULT_LOG_TAIL_BYTES = 64 * 1024
+HEARTBEAT_INTERVAL_S = 5.0
+MAX_OUTPUT_ENTRIES = 200_000
+
+
+class RunnerError(RuntimeError):
+    """The evaluator could not run the submission at all (not the submission's fault by itself)."""
+
+
+class EngineUnavailable(RunnerError):
+    """The container engine does not answer."""
+
+
+class ImageUnavailable(RunnerError):
+    """The submission image is missing, too large or unreadable."""
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """What one run may use; ``from_spec`` takes them from a benchmark spec's ``limits``."""
+
+    timeout_s: float
+    memory_gb: float
+    cpus: float
+    pids: int
+    gpus: int
+    output_mb: float
+    log_tail_bytes: int = DEFAULT_LOG_TAIL_BYTES
+
+    @classmethod
+    def from_spec(cls, limits: Any, **overrides: Any) -> "RunLimits":
+        """From ``BenchmarkSpec.limits`` (any object with the same attribute names)."""
+        values = {
+            "timeout_s": float(limits.timeout_s),
+            "memory_gb": float(limits.memory_gb),
+            "cpus": float(limits.cpus),
+            "pids": int(limits.pids),
+            "gpus": int(limits.gpus),
+            "output_mb": float(limits.output_mb),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.memory_gb * GIGABYTE)
+
+    @property
+    def output_bytes(self) -> int:
+        return int(self.output_mb * MEGABYTE)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended. ``log_tail`` is the end of stdout+stderr (for the submitter only)."""
+
+    status: RunStatus
+    exit_code: int | None
+    log_tail: str
+    duration_s: float
+    image_digest: str | None
+    reason: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+
+Heartbeat = Callable[[], None]
+
+
+class Runner(ABC):
+    """Runs one submission: reads ``input_dir``, writes ``output_dir`` (created empty when missing)."""
+
+    kind: ClassVar[str]
+
+    @abstractmethod
+    def run(
+        self,
+        input_dir: Path,
+        output_dir: Path,
+        limits: RunLimits,
+        *,
+        cancel: threading.Event | None = None,
+        heartbeat: Heartbeat | None = None,
+    ) -> RunResult:
+        """Run to the end, a limit, or ``cancel``; ``heartbeat`` is called every few seconds meanwhile."""
+
+
+RUNNERS: Registry[type[Runner]] = Registry("runner")
+
+
+def register_runner(kind: str) -> Callable[[type[Runner]], type[Runner]]:
+    def decorator(cls: type[Runner]) -> type[Runner]:
+        cls.kind = kind
+        RUNNERS.add(kind, cls)
+        return cls
+
+    return decorator
+
+
+def make_runner(kind: str, **options: Any) -> Runner:
+    """A runner by kind (``"docker"``, ``"local"``) built with its constructor's options."""
+    import evaluator.runners  # noqa: F401  (registers the built-in runners)
+
+    return RUNNERS.get(kind)(**options)
+
+
+class LogTail:
+    """Keeps only the last ``limit`` bytes of a stream, however much is written."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(int(limit), 0)
+        self.total_bytes = 0
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+
+    def write(self, chunk: bytes) -> None:
+        with self._lock:
+            self.total_bytes += len(chunk)
+            self._buffer += chunk[-self.limit :] if self.limit else b""
+            if len(self._buffer) > self.limit:
+                del self._buffer[: len(self._buffer) - self.limit]
+
+    def text(self) -> str:
+        """The tail as text, at most ``limit`` bytes in UTF-8, marked when the start was dropped."""
+        with self._lock:
+            data = bytes(self._buffer)
+            dropped = self.total_bytes - len(data)
+        if dropped > 0:
+            marker = f"[... {dropped} earlier bytes of log omitted ...]\n".encode()
+            data = marker + data[len(marker) :].lstrip(bytes(range(0x80, 0xC0)))
+        text = data.decode("utf-8", errors="replace")
+        encoded = text.encode()
+        if len(encoded) > self.limit:  # replacement characters are longer than the bytes they replace
+            text = encoded[len(encoded) - self.limit :].decode("utf-8", errors="ignore")
+        return text
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    """What an output folder holds: total bytes of regular files, entry count, and any problem."""
+
+    total_bytes: int
+    entries: int
+    problem: str | None
+
+
+def inspect_output(output_dir: Path, limit_bytes: int) -> OutputCheck:
+    """Walk ``output_dir`` without following links.
+
+    Only plain files and folders are allowed: a symbolic link could point the
+    evaluator at a host file, and a FIFO or socket would block a reader. The
+    walk stops early once the cap is passed so a flood of files cannot stall it.
+    """
+    total = entries = 0
+    pending = [Path(output_dir)]
+    while pending:
+        folder = pending.pop()
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                entries += 1
+                info = entry.stat(follow_symlinks=False)
+                relative = Path(entry.path).relative_to(output_dir)
+                if stat.S_ISDIR(info.st_mode):
+                    pending.append(Path(entry.path))
+                elif stat.S_ISREG(info.st_mode):
+                    total += info.st_size
+                elif stat.S_ISLNK(info.st_mode):
+                    return OutputCheck(total, entries, f"{relative}: symbolic links are not allowed in the output")
+                else:
+                    return OutputCheck(total, entries, f"{relative}: only regular files and folders are allowed")
+                if total > limit_bytes or entries > MAX_OUTPUT_ENTRIES:
+                    return OutputCheck(total, entries, None)
+    return OutputCheck(total, entries, None)
+
+
+def output_too_large(check: OutputCheck, limit_bytes: int) -> bool:
+    return check.total_bytes > limit_bytes or check.entries > MAX_OUTPUT_ENTRIES
+
+
+def too_large_reason(check: OutputCheck, limits: RunLimits) -> str:
+    if check.entries > MAX_OUTPUT_ENTRIES:
+        return f"the submission wrote more than {MAX_OUTPUT_ENTRIES} files or folders to /output"
+    return (
+        f"the submission wrote more than {check.total_bytes / MEGABYTE:.1f} MB to /output, "
+        f"over the benchmark's limit of {limits.output_mb:g} MB (limits.output_mb)"
+    )
+
+
+def empty_folder(folder: Path) -> None:
+    """Delete everything inside ``folder`` (links are removed, never followed)."""
+    import shutil
+
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                pass
+
+
+def prepare_output_folder(output_dir: Path) -> Path:
+    """Create ``output_dir`` (or check that it is empty): a run never mixes with earlier files."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if any(output_dir.iterdir()):
+        raise ValueError(f"{output_dir}: the output folder must be empty before a run")
+    return output_dir
+
+
+class Pacer:
+    """Calls ``heartbeat`` at most every ``interval_s`` seconds; the first call happens at once."""
+
+    def __init__(self, heartbeat: Heartbeat | None, interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
+        self.heartbeat = heartbeat
+        self.interval_s = interval_s
+        self._last = float("-inf")
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.heartbeat is not None and now - self._last >= self.interval_s:
+            self._last = now
+            self.heartbeat()

@@ -1,0 +1,114 @@
+"""API representations of benchmarks, protocol versions, submissions and results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from benchmarks.models import Benchmark, ProtocolVersion
+from submissions import access
+from submissions.forms import SUBMIT_KINDS, open_benchmarks
+from submissions.models import Result, Submission
+from submissions.uploads import UploadRejected, check_artefact, check_image_reference
+
+
+class ProtocolSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProtocolVersion
+        fields = ["version", "protocol_hash", "spec_hash", "profile", "source", "train_items", "test_items",
+                  "is_current", "created"]
+
+
+class MetricSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    higher_is_better = serializers.BooleanField()
+    leaderboard = serializers.BooleanField(default=True)
+
+
+class BenchmarkSerializer(serializers.ModelSerializer):
+    metrics = serializers.SerializerMethodField()
+    rank_by = serializers.CharField(read_only=True)
+    limits = serializers.JSONField(read_only=True)
+    classes = serializers.SerializerMethodField()
+    current_protocol = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Benchmark
+        fields = ["slug", "title", "task", "summary", "metrics", "rank_by", "limits", "classes", "paper_title",
+                  "paper_url", "current_protocol"]
+
+    def get_metrics(self, benchmark: Benchmark) -> list[dict[str, Any]]:
+        return [
+            {"name": m["name"], "higher_is_better": m["higher_is_better"], "leaderboard": m.get("leaderboard", True)}
+            for m in benchmark.metrics
+        ]
+
+    def get_classes(self, benchmark: Benchmark) -> list[str]:
+        return list(benchmark.spec.get("classes", []))
+
+    def get_current_protocol(self, benchmark: Benchmark) -> dict[str, Any] | None:
+        protocol = benchmark.current_version()
+        return ProtocolSerializer(protocol).data if protocol is not None else None
+
+
+class ResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Result
+        fields = ["protocol_hash", "metrics", "ci95", "extractor_name", "extractor_weights_sha256", "comparable",
+                  "created"]
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    benchmark = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    protocol_hash = serializers.CharField(source="protocol.protocol_hash", read_only=True)
+    owner = serializers.CharField(source="owner.get_username", read_only=True)
+    result = serializers.SerializerMethodField()
+    log_tail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = ["id", "benchmark", "protocol_hash", "owner", "kind", "image_ref", "method_name", "description",
+                  "paper_url", "code_url", "is_public", "is_baseline", "status", "status_reason", "created",
+                  "started_at", "finished_at", "attempts", "result", "log_tail"]
+        read_only_fields = fields
+
+    def get_result(self, submission: Submission) -> dict[str, Any] | None:
+        result = getattr(submission, "result", None) if submission.status == "finished" else None
+        return ResultSerializer(result).data if result is not None else None
+
+    def get_log_tail(self, submission: Submission) -> str | None:
+        """Only the owner and staff read container output; others get null."""
+        request = self.context.get("request")
+        if request is not None and access.can_see_logs(request.user, submission):
+            return submission.log_tail
+        return None
+
+
+class SubmissionCreateSerializer(serializers.Serializer):
+    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.none())
+    kind = serializers.ChoiceField(choices=[kind for kind, _ in SUBMIT_KINDS])
+    image_ref = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    artefact = serializers.FileField(required=False, allow_null=True, default=None)
+    method_name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    paper_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
+    code_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
+    is_public = serializers.BooleanField(required=False, default=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["benchmark"].queryset = open_benchmarks()
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            if data["kind"] == "image":
+                data["image_ref"] = check_image_reference(data.get("image_ref", ""))
+                data["artefact"] = None
+            else:
+                check_artefact(data["kind"], data.get("artefact"), data["benchmark"])
+                data["image_ref"] = ""
+        except UploadRejected as exc:
+            field = "image_ref" if data["kind"] == "image" else "artefact"
+            raise serializers.ValidationError({field: [str(exc)]}) from None
+        return data

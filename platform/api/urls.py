@@ -1,0 +1,17 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from api import views
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("benchmarks/", views.BenchmarkList.as_view(), name="api-benchmarks"),
+    path("benchmarks/<slug:slug>/", views.BenchmarkDetail.as_view(), name="api-benchmark"),
+    path("benchmarks/<slug:slug>/bundle/", views.BundleDownload.as_view(), name="api-bundle"),
+    path("benchmarks/<slug:slug>/leaderboard/", views.Leaderboard.as_view(), name="api-leaderboard"),
+    path("submissions/", views.SubmissionListCreate.as_view(), name="api-submissions"),
+    path("submissions/<int:pk>/", views.SubmissionDetail.as_view(), name="api-submission"),
+    path("submissions/<int:pk>/cancel/", views.SubmissionCancel.as_view(), name="api-submission-cancel"),
+]

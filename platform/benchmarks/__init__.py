@@ -1,0 +1,1 @@
+"""Benchmarks: one row per spec file, one protocol version per frozen protocol."""

@@ -1,0 +1,112 @@
+"""Benchmark pages: the list, one benchmark's protocol and leaderboard, the bundle download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from benchmarks.bundles import BundleUnavailable, bundle_name, bundle_path, role_counts
+from benchmarks.models import Benchmark, ProtocolVersion
+from leaderboards.queries import ranked_submissions
+from leaderboards.table import leaderboard_table
+
+TASK_INPUTS = {
+    "classification": "one cartoon image; the submission scores every class",
+    "identification_verification": "a cartoon image with a face box; the submission returns one embedding per image",
+    "translation": "a photograph; the submission returns its cartoon version, same size",
+}
+TASK_OUTPUTS = {
+    "classification": "scores.npy: float32 [N, C], rows in manifest order (or scores.csv)",
+    "identification_verification": "embeddings.npy: float32 [N, D], rows in manifest order",
+    "translation": "images/<id>.png: one per input, same size as the input",
+}
+
+
+def split_words(split: dict[str, Any]) -> str:
+    """The split section in words: ``stratified, 30% held out for test, seed 0``."""
+    params = dict(split.get("params", {}))
+    words = [str(split.get("method", "?"))]
+    fraction = params.pop("test_fraction", None)
+    if fraction is not None:
+        words.append(f"{float(fraction) * 100:g}% held out for test")
+    words += [f"{key.replace('_', ' ')} {value}" for key, value in sorted(params.items())]
+    if "seed" in split:
+        words.append(f"seed {split['seed']}")
+    return ", ".join(words)
+
+
+@dataclass
+class BenchmarkCard:
+    benchmark: Benchmark
+    protocol: ProtocolVersion | None
+    best: Any
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    cards = []
+    for benchmark in Benchmark.objects.filter(is_active=True):
+        protocol = benchmark.current_version()
+        best = ranked_submissions(benchmark, protocol).defer("log_tail", "result__details").first()
+        cards.append(BenchmarkCard(benchmark, protocol, best))
+    return render(request, "benchmarks/home.html", {"cards": cards})
+
+
+def selected_protocol(benchmark: Benchmark, requested: str) -> ProtocolVersion | None:
+    """The protocol named by a hash prefix (``?version=``), else the current one."""
+    if requested:
+        protocol = benchmark.versions.filter(protocol_hash__startswith=requested[:64]).first()
+        if protocol is None:
+            raise Http404(f"{benchmark.slug} has no protocol version {requested!r}")
+        return protocol
+    return benchmark.current_version()
+
+
+def page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    benchmark = get_object_or_404(Benchmark, slug=slug)
+    protocol = selected_protocol(benchmark, request.GET.get("version", ""))
+    table = leaderboard_table(benchmark, protocol, request.GET.get("sort"), page_number(request))
+    spec = protocol.spec if protocol is not None else benchmark.spec
+    context = {
+        "benchmark": benchmark,
+        "protocol": protocol,
+        "current": benchmark.current_version(),
+        "versions": list(benchmark.versions.all()),
+        "spec": spec,
+        "split": split_words(spec.get("split", {})),
+        "metrics": [dict(metric, is_rank=metric["name"] == benchmark.rank_by) for metric in spec.get("metrics", [])],
+        "limits": spec.get("limits", {}),
+        "classes": spec.get("classes", []),
+        "roles": role_counts(slug) if protocol is not None and protocol.is_current else {},
+        "task_input": TASK_INPUTS.get(benchmark.task, ""),
+        "task_output": TASK_OUTPUTS.get(benchmark.task, ""),
+        "table": table,
+    }
+    return render(request, "benchmarks/detail.html", context)
+
+
+def bundle_download(request: HttpRequest, slug: str) -> HttpResponse:
+    benchmark = get_object_or_404(Benchmark, slug=slug)
+    protocol = benchmark.current_version()
+    if protocol is None:
+        raise Http404(f"{slug} has no built protocol yet")
+    return bundle_response(protocol)
+
+
+def bundle_response(protocol: ProtocolVersion) -> HttpResponse:
+    """The protocol's zip as an attachment (shared by the page and the API)."""
+    try:
+        path = bundle_path(protocol)
+    except BundleUnavailable as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=bundle_name(protocol),
+                        content_type="application/zip")

@@ -1,0 +1,1 @@
+"""Leaderboards: ranked queries over finished submissions' results."""

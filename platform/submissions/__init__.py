@@ -1,0 +1,1 @@
+"""Submissions: what participants upload, the evaluation jobs and their results."""

@@ -1,0 +1,312 @@
+"""The database side of evaluation jobs: the job store, claiming, sweeping, cancelling.
+
+Every state change is one conditional UPDATE, so two workers, a sweep and a
+cancel can race on one submission and exactly one of them wins:
+
+- ``claim_job`` starts a job only if it is queued, or running with a dead
+  heartbeat (its worker died and the broker redelivered the message);
+- ``sweep_stale_jobs`` requeues running jobs whose heartbeat stopped, at
+  most ``TOONBENCH_MAX_ATTEMPTS`` starts in all, then fails them;
+- a final status (finished, failed, ...) is never overwritten, and a result
+  is written with ``update_or_create`` (one row per submission).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
+from submissions.models import (
+    FINAL_STATUSES,
+    IN_PROGRESS_STATUSES,
+    Kind,
+    MetricValue,
+    Result,
+    Status,
+    Submission,
+)
+
+logger = logging.getLogger(__name__)
+REASON_CHARS = 2000
+
+
+class DjangoJobStore:
+    """``evaluator.jobs.JobStore`` over the ``Submission`` and ``Result`` tables."""
+
+    def set_status(self, job_id: str, status: str, **fields: Any) -> None:
+        now = timezone.now()
+        updates: dict[str, Any] = {"status": status}
+        if "reason" in fields:
+            updates["status_reason"] = str(fields["reason"])[:REASON_CHARS]
+        if fields.get("image_digest"):
+            updates["image_digest"] = str(fields["image_digest"])[:100]
+        if status in FINAL_STATUSES:
+            updates["finished_at"] = now
+        else:
+            updates["heartbeat_at"] = now
+        Submission.objects.filter(pk=int(job_id)).exclude(status__in=FINAL_STATUSES).update(**updates)
+
+    def heartbeat(self, job_id: str) -> None:
+        Submission.objects.filter(pk=int(job_id), status__in=IN_PROGRESS_STATUSES).update(heartbeat_at=timezone.now())
+
+    def is_cancelled(self, job_id: str) -> bool:
+        return Submission.objects.filter(pk=int(job_id), status=Status.CANCELLED).exists()
+
+    def save_result(self, job_id: str, result: Any) -> None:
+        save_result(Submission.objects.select_related("protocol").get(pk=int(job_id)), result)
+
+    def set_log_tail(self, job_id: str, text: str) -> None:
+        Submission.objects.filter(pk=int(job_id)).update(log_tail=text[-settings.TOONBENCH_LOG_TAIL_CHARS:])
+
+    def end_thread(self) -> None:
+        connection.close()
+
+
+def save_result(submission: Submission, evaluation: Any) -> Result:
+    """Store an ``EvaluationResult`` and its ranking rows; running it twice leaves one of each."""
+    record = evaluation.to_json()
+    extractor = record.get("extractor") or {}
+    with transaction.atomic():
+        result, _ = Result.objects.update_or_create(
+            submission=submission,
+            defaults={
+                "protocol_hash": record["protocol_hash"],
+                "metrics": record["metrics"],
+                "ci95": record.get("ci95", {}),
+                "details": record.get("details", {}),
+                "extractor_name": str(extractor.get("name", ""))[:100],
+                "extractor_weights_sha256": str(extractor.get("weights_sha256", ""))[:64],
+                "comparable": bool(record.get("comparable", True)),
+            },
+        )
+        MetricValue.objects.filter(result=result).delete()
+        MetricValue.objects.bulk_create(
+            MetricValue(
+                result=result,
+                submission=submission,
+                benchmark_id=submission.benchmark_id,
+                protocol_id=submission.protocol_id,
+                name=name,
+                value=_finite(value),
+                ci_low=_finite((record.get("ci95", {}).get(name) or [None, None])[0]),
+                ci_high=_finite((record.get("ci95", {}).get(name) or [None, None])[1]),
+            )
+            for name, value in record["metrics"].items()
+        )
+    return result
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def claim_job(submission_id: int, worker: str = "", task_id: str = "") -> Submission | None:
+    """Start an attempt at a job if nobody else is running it; None when there is nothing to do.
+
+    A job is claimable when queued, or when running with a heartbeat older
+    than ``TOONBENCH_HEARTBEAT_STALE_S`` (its worker died). A job that has
+    used up its attempts fails instead.
+    """
+    now = timezone.now()
+    claimable = Q(status=Status.QUEUED) | (Q(status__in=IN_PROGRESS_STATUSES) & _stale(now))
+    jobs = Submission.objects.filter(claimable, pk=submission_id)
+    started = jobs.filter(attempts__lt=settings.TOONBENCH_MAX_ATTEMPTS).update(
+        status=Status.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        worker=worker[:200],
+        celery_task_id=task_id[:64] or F("celery_task_id"),
+    )
+    if started:
+        return Submission.objects.select_related("benchmark", "protocol").get(pk=submission_id)
+    jobs.update(status=Status.FAILED, finished_at=now, status_reason=_gave_up_reason())
+    return None
+
+
+def _stale(now: datetime) -> Q:
+    cutoff = now - timedelta(seconds=settings.TOONBENCH_HEARTBEAT_STALE_S)
+    return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
+
+
+def _gave_up_reason() -> str:
+    return (
+        f"the worker evaluating this submission stopped responding {settings.TOONBENCH_MAX_ATTEMPTS} times; "
+        "giving up (the submission may exceed the evaluator's resources)"
+    )
+
+
+@dataclass
+class SweepReport:
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+
+
+def sweep_stale_jobs(now: datetime | None = None, enqueue: bool = True) -> SweepReport:
+    """Requeue running jobs whose heartbeat stopped; fail those out of attempts.
+
+    Also resends queued jobs whose message never reached the broker (no
+    task id after the stale interval), so a submission is never lost.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    stale = Submission.objects.filter(_stale(now), status__in=IN_PROGRESS_STATUSES)
+    for job in stale.only("pk", "attempts", "status", "heartbeat_at"):
+        same_state = Submission.objects.filter(pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at)
+        if job.attempts >= settings.TOONBENCH_MAX_ATTEMPTS:
+            if same_state.update(status=Status.FAILED, finished_at=now, status_reason=_gave_up_reason()):
+                report.failed.append(job.pk)
+            continue
+        reason = (
+            f"the worker evaluating this submission stopped responding (attempt {job.attempts} of "
+            f"{settings.TOONBENCH_MAX_ATTEMPTS}); queued again"
+        )
+        if same_state.update(status=Status.QUEUED, status_reason=reason, heartbeat_at=None, worker=""):
+            report.requeued.append(job.pk)
+    cutoff = now - timedelta(seconds=settings.TOONBENCH_HEARTBEAT_STALE_S)
+    orphans = Submission.objects.filter(status=Status.QUEUED, celery_task_id="", created__lt=cutoff)
+    report.resent = [pk for pk in orphans.values_list("pk", flat=True) if pk not in report.requeued]
+    if enqueue:
+        for pk in report.requeued + report.resent:
+            queue_evaluation(pk)
+    return report
+
+
+def queue_evaluation(submission_id: int) -> str:
+    """Send the job's message to the ``evaluate`` queue; returns the task id ('' if the broker failed).
+
+    A failure leaves the submission queued without a task id; the sweep
+    resends it later.
+    """
+    from submissions.tasks import evaluate_submission
+
+    try:
+        sent = evaluate_submission.apply_async(args=(submission_id,), queue="evaluate")
+    except Exception:
+        logger.exception("could not queue submission %s; the sweep will retry", submission_id)
+        return ""
+    Submission.objects.filter(pk=submission_id).update(celery_task_id=sent.id)
+    return str(sent.id)
+
+
+def queue_on_commit(submission: Submission) -> None:
+    """Queue the job once the transaction that stored the submission commits."""
+    transaction.on_commit(lambda: queue_evaluation(submission.pk))
+
+
+def cancel_submission(submission: Submission, reason: str = "cancelled by its owner") -> bool:
+    """Cancel a queued or running job; a running one stops within one heartbeat interval."""
+    cancelled = (
+        Submission.objects.filter(pk=submission.pk)
+        .exclude(status__in=FINAL_STATUSES)
+        .update(status=Status.CANCELLED, status_reason=reason, finished_at=timezone.now())
+    )
+    submission.refresh_from_db()
+    return bool(cancelled)
+
+
+def evaluate(submission_id: int, worker: str = "", task_id: str = "") -> str:
+    """Claim and run one job; the body of the Celery task. Returns the final status or 'skipped'."""
+    submission = claim_job(submission_id, worker, task_id)
+    if submission is None:
+        return "skipped"
+    store = DjangoJobStore()
+    try:
+        with artefact_file(submission) as artefact:
+            request = evaluation_request(submission, artefact)
+            runner = make_runner(submission, artefact)
+            return run_evaluation(request, store, runner)
+    except Exception as exc:
+        logger.exception("could not start the evaluation of submission %s", submission_id)
+        reason = str(exc) if isinstance(exc, JobError) else f"evaluation error: {type(exc).__name__}: {exc}"
+        store.set_status(str(submission_id), Status.FAILED, reason=reason)
+        return Status.FAILED
+
+
+def evaluation_request(submission: Submission, artefact: Path | None) -> EvaluationRequest:
+    return EvaluationRequest(
+        job_id=str(submission.pk),
+        slug=submission.benchmark.slug,
+        kind=submission.kind,
+        data_root=Path(settings.TOONBENCH_DATA_ROOT),
+        protocol_hash=submission.protocol.protocol_hash,
+        predictions=artefact if submission.kind == Kind.PREDICTIONS else None,
+        work_root=Path(settings.TOONBENCH_WORK_ROOT),
+        extractor=settings.TOONBENCH_FID_EXTRACTOR or None,
+        device=settings.TOONBENCH_DEVICE or None,
+        heartbeat_interval_s=settings.TOONBENCH_HEARTBEAT_INTERVAL_S,
+        log_tail_chars=settings.TOONBENCH_LOG_TAIL_CHARS,
+    )
+
+
+def make_runner(submission: Submission, artefact: Path | None) -> Any:
+    """The runner for this submission's kind (None for predictions: nothing runs)."""
+    from evaluator.runners import make_runner as runner_for
+
+    if submission.kind == Kind.PREDICTIONS:
+        return None
+    if submission.kind == Kind.LOCAL:
+        if settings.TOONBENCH_RUNNER != "local" and not submission.is_baseline:
+            raise JobError("local commands run only for bundled baselines or with TOONBENCH_RUNNER=local")
+        return runner_for(
+            "local",
+            command=local_command(submission.command),
+            cwd=settings.REPO_ROOT,
+            heartbeat_interval_s=settings.TOONBENCH_HEARTBEAT_INTERVAL_S,
+        )
+    docker_options = {
+        "labels": {"toonbench.submission": str(submission.pk), "toonbench.benchmark": submission.benchmark.slug},
+        "heartbeat_interval_s": settings.TOONBENCH_HEARTBEAT_INTERVAL_S,
+    }
+    if submission.kind == Kind.TARBALL:
+        return runner_for("docker", tarball=artefact, **docker_options)
+    return runner_for("docker", image=submission.image_ref, **docker_options)
+
+
+def local_command(command: list[str]) -> list[str]:
+    """A stored command with ``python`` (or ``{python}``) as its program run by this interpreter."""
+    parts = [str(part) for part in command]
+    if parts and parts[0] in ("python", "python3", "{python}"):
+        parts[0] = sys.executable
+    return parts
+
+
+@contextmanager
+def artefact_file(submission: Submission) -> Iterator[Path | None]:
+    """A local path to the submission's artefact, downloaded first from remote storage."""
+    if not submission.artefact:
+        yield None
+        return
+    try:
+        local_path = Path(submission.artefact.path)
+    except NotImplementedError:
+        local_path = None
+    if local_path is not None:
+        yield local_path
+        return
+    suffix = "".join(Path(submission.artefact.name).suffixes[-2:])
+    Path(settings.TOONBENCH_WORK_ROOT).mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(suffix=suffix, dir=settings.TOONBENCH_WORK_ROOT) as copy:
+        with submission.artefact.open("rb") as source:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                copy.write(chunk)
+        copy.flush()
+        yield Path(copy.name)

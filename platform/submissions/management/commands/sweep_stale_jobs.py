@@ -1,0 +1,25 @@
+"""``manage.py sweep_stale_jobs [--every SECONDS]``: requeue or fail jobs whose worker died."""
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from submissions.jobs import sweep_stale_jobs
+
+
+class Command(BaseCommand):
+    help = "Requeue running jobs whose heartbeat stopped (failing those out of attempts); resend lost messages."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--every", type=float, default=0, help="repeat every SECONDS (default: run once)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        while True:
+            report = sweep_stale_jobs()
+            for label, ids in (("requeued", report.requeued), ("failed", report.failed), ("resent", report.resent)):
+                if ids:
+                    self.stdout.write(f"{label}: {', '.join(f'#{pk}' for pk in ids)}")
+            if options["every"] <= 0:
+                return
+            time.sleep(options["every"])

@@ -1,0 +1,185 @@
+"""Submission pages: submit, my submissions, one submission (status, numbers, plots, log)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from submissions import access, actions
+from submissions.forms import SubmissionForm, open_benchmarks
+from submissions.models import Status, Submission
+from submissions.plots import PLOT_TITLES, available_plots, plot_path
+from submissions.quota import QuotaExceeded, remaining_submissions
+from submissions.services import SubmissionRefused, create_submission
+from submissions.uploads import install_size_cap
+
+ACTIVE_POLL_SECONDS = 3
+
+
+@csrf_exempt
+def submit(request: HttpRequest) -> HttpResponse:
+    """The upload cap is installed before the CSRF check reads the body, then CSRF is checked."""
+    refusal = ""
+    if request.method == "POST":
+        refusal = install_size_cap(request)
+    return _submit(request, refusal)
+
+
+@csrf_protect
+@login_required
+def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
+    if request.method == "POST" and not refusal:
+        form = SubmissionForm(request.POST, request.FILES)
+        refusal = getattr(request, "upload_rejected", "")
+        if not refusal and form.is_valid():
+            try:
+                submission = create_submission(
+                    request.user, form.cleaned_data["benchmark"], form.cleaned_data["kind"],
+                    form.cleaned_data["method_name"], artefact=form.cleaned_data.get("artefact"),
+                    image_ref=form.cleaned_data.get("image_ref", ""), **form.details(),
+                )
+            except (QuotaExceeded, SubmissionRefused) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Submission #{submission.pk} stored and queued for evaluation.")
+                return redirect("submission", pk=submission.pk)
+    else:
+        form = SubmissionForm(initial={"benchmark": request.GET.get("benchmark")})
+    if refusal:
+        form = SubmissionForm(initial={"benchmark": request.GET.get("benchmark")})
+    quotas = [
+        {"benchmark": benchmark, "remaining": remaining_submissions(request.user, benchmark),
+         "limit_mb": benchmark.limits.get("upload_mb", 2048)}
+        for benchmark in open_benchmarks()
+    ]
+    status = 413 if refusal else (400 if request.method == "POST" else 200)
+    return render(request, "submissions/submit.html", {"form": form, "refusal": refusal, "quotas": quotas},
+                  status=status)
+
+
+@login_required
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    submissions = (
+        Submission.objects.filter(owner=request.user)
+        .select_related("benchmark", "protocol")
+        .defer("log_tail")
+        .order_by("-created")
+    )
+    return render(request, "submissions/mine.html", {"submissions": submissions})
+
+
+def visible_submission(request: HttpRequest, pk: int) -> Submission:
+    """The submission if the visitor may see it; a 404 otherwise (private ones are not revealed)."""
+    submission = get_object_or_404(Submission.objects.select_related("benchmark", "protocol", "owner"), pk=pk)
+    if not access.can_view(request.user, submission):
+        raise Http404("no such submission")
+    return submission
+
+
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = visible_submission(request, pk)
+    result = getattr(submission, "result", None) if submission.status == Status.FINISHED else None
+    metric_rows = []
+    if result is not None:
+        for metric in submission.benchmark.metrics:
+            name = metric["name"]
+            if name in result.metrics:
+                metric_rows.append({"name": name, "higher_is_better": metric["higher_is_better"],
+                                    "value": result.metrics[name], "ci": result.ci95.get(name)})
+    context = {
+        "submission": submission,
+        "result": result,
+        "metric_rows": metric_rows,
+        "plots": [(name, PLOT_TITLES[name]) for name in available_plots(result)] if result else [],
+        "show_log": access.can_see_logs(request.user, submission),
+        "can_manage": access.can_manage(request.user, submission),
+        "poll_seconds": ACTIVE_POLL_SECONDS,
+    }
+    return render(request, "submissions/detail.html", context)
+
+
+def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the submission page polls while the job runs."""
+    submission = visible_submission(request, pk)
+    return JsonResponse(status_record(submission))
+
+
+def status_record(submission: Submission) -> dict[str, object]:
+    return {
+        "id": submission.pk,
+        "status": submission.status,
+        "status_display": submission.get_status_display(),
+        "is_final": submission.is_final,
+        "reason": submission.status_reason,
+        "attempts": submission.attempts,
+        "started_at": submission.started_at.isoformat() if submission.started_at else None,
+        "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
+    }
+
+
+def submission_plot(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    submission = visible_submission(request, pk)
+    result = getattr(submission, "result", None)
+    if result is None or name not in available_plots(result):
+        raise Http404(f"submission #{pk} has no {name} figure")
+    path: Path = plot_path(result, name, Path(settings.MEDIA_ROOT))
+    response = FileResponse(open(path, "rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400" if submission.is_public else "private, max-age=3600"
+    return response
+
+
+def managed_submission(request: HttpRequest, pk: int) -> Submission:
+    submission = visible_submission(request, pk)
+    if not access.can_manage(request.user, submission):
+        raise PermissionDenied("only the submission's owner or staff may do this")
+    return submission
+
+
+@require_POST
+@login_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = managed_submission(request, pk)
+    if actions.cancel(submission, by_staff=submission.owner_id != request.user.pk):
+        messages.success(request, f"Submission #{pk} cancelled.")
+    else:
+        messages.info(request, f"Submission #{pk} had already ended ({submission.get_status_display()}).")
+    return redirect(_safe_next(request, pk))
+
+
+@require_POST
+@login_required
+def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = managed_submission(request, pk)
+    try:
+        again = actions.rerun(submission)
+    except (QuotaExceeded, SubmissionRefused) as exc:
+        messages.error(request, str(exc))
+        return redirect(_safe_next(request, pk))
+    messages.success(request, f"Submission #{pk} queued again as #{again.pk}.")
+    return redirect("submission", pk=again.pk)
+
+
+@require_POST
+@login_required
+def set_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = managed_submission(request, pk)
+    make_public = request.POST.get("public") == "1"
+    actions.set_public(submission, make_public)
+    messages.success(request, f"Submission #{pk} is now {'public' if make_public else 'private'}.")
+    return redirect(_safe_next(request, pk))
+
+
+def _safe_next(request: HttpRequest, pk: int) -> str:
+    """Back to the page the button was on, if it is one of ours; else the submission page."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return f"/submissions/{pk}/"

@@ -1,0 +1,240 @@
+"""Site settings. Every deployment knob is read from the environment here, once.
+
+Embedded default (nothing set): SQLite under ``<repo>/var/``, files under
+``<repo>/media/``, Celery over kombu's filesystem transport under
+``<repo>/var/broker/``. Scale-out: set ``DATABASE_URL`` (PostgreSQL),
+``TOONBENCH_BROKER_URL`` (``redis://...``) and shared storage. See
+``platform/DEPLOY.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+PLATFORM_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = PLATFORM_DIR.parent
+VAR_DIR = Path(os.environ.get("TOONBENCH_VAR_DIR", REPO_ROOT / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"environment variable {name}={value!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name, "")
+    return [part.strip() for part in value.split(",") if part.strip()] or default
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"environment variable {name}={value!r}: expected a number") from None
+
+
+DEBUG = _env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY") or (
+    "django-insecure-toonbench-development-key-only-for-debug" if DEBUG else ""
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured("environment variable SECRET_KEY must be set when DEBUG=0")
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "benchmarks",
+    "submissions",
+    "leaderboards",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "toonbench_site.urls"
+WSGI_APPLICATION = "toonbench_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PLATFORM_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'toonbench.sqlite3'}",
+        conn_max_age=int(_env_number("DATABASE_CONN_MAX_AGE", 0)),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web server and workers write to one file: wait for locks instead of failing,
+    # and take the write lock at BEGIN so read-then-write transactions never deadlock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("TOONBENCH_STATIC_ROOT", REPO_ROOT / "staticfiles"))
+STATICFILES_DIRS = [path for path in [PLATFORM_DIR / "static"] if path.is_dir()]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("TOONBENCH_MEDIA_ROOT", REPO_ROOT / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads bigger than this stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Production hardening: on unless DEBUG, each switchable for a TLS-terminating proxy setup.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = int(_env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ToonBench API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # API docs assets are served from this server (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TOONBENCH_LOG_LEVEL", "INFO")},
+}
+
+# ToonBench: benchmarks, evaluation and jobs.
+TOONBENCH_DATA_ROOT = Path(os.environ.get("TOONBENCH_DATA_ROOT", REPO_ROOT / "data"))
+TOONBENCH_WORK_ROOT = Path(os.environ.get("TOONBENCH_WORK_ROOT", VAR_DIR / "jobs"))
+TOONBENCH_RUNNER = os.environ.get("TOONBENCH_RUNNER", "docker")
+if TOONBENCH_RUNNER not in ("docker", "local"):
+    raise ImproperlyConfigured(
+        f"environment variable TOONBENCH_RUNNER={TOONBENCH_RUNNER!r}: expected 'docker' or 'local'"
+    )
+TOONBENCH_FID_EXTRACTOR = os.environ.get("TOONBENCH_FID_EXTRACTOR", "")
+TOONBENCH_DEVICE = os.environ.get("TOONBENCH_DEVICE", "")
+TOONBENCH_HEARTBEAT_INTERVAL_S = _env_number("TOONBENCH_HEARTBEAT_INTERVAL_S", 10)
+TOONBENCH_HEARTBEAT_STALE_S = _env_number("TOONBENCH_HEARTBEAT_STALE_S", 120)
+TOONBENCH_MAX_ATTEMPTS = int(_env_number("TOONBENCH_MAX_ATTEMPTS", 3))
+TOONBENCH_SWEEP_INTERVAL_S = _env_number("TOONBENCH_SWEEP_INTERVAL_S", 60)
+TOONBENCH_LOG_TAIL_CHARS = int(_env_number("TOONBENCH_LOG_TAIL_CHARS", 20000))
+
+# Celery. The embedded default needs no server: kombu's filesystem transport.
+TOONBENCH_BROKER_URL = os.environ.get("TOONBENCH_BROKER_URL", "filesystem://localhost/")
+TOONBENCH_BROKER_DIR = Path(os.environ.get("TOONBENCH_BROKER_DIR", VAR_DIR / "broker"))
+CELERY_BROKER_URL = TOONBENCH_BROKER_URL
+if TOONBENCH_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(TOONBENCH_BROKER_DIR / "queue"),
+        "data_folder_out": str(TOONBENCH_BROKER_DIR / "queue"),
+        "control_folder": str(TOONBENCH_BROKER_DIR / "control"),
+    }
+else:
+    # A delivered but unacknowledged message (its worker died) goes back to the queue
+    # after visibility_timeout; a redelivery of a job that is still alive is refused
+    # by the job's heartbeat check, so a short timeout only costs a cheap no-op.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _env_number("TOONBENCH_BROKER_VISIBILITY_TIMEOUT_S", 600),
+        "unacked_restore_interval": _env_number("TOONBENCH_BROKER_RESTORE_INTERVAL_S", 10),
+        "unacked_restore_throttle": 1,
+    }
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "evaluate"
+CELERY_TASK_ROUTES = {
+    "submissions.tasks.evaluate_submission": {"queue": "evaluate"},
+    "submissions.tasks.sweep_stale_jobs": {"queue": "maintenance"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-jobs": {"task": "submissions.tasks.sweep_stale_jobs", "schedule": TOONBENCH_SWEEP_INTERVAL_S},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = _env_bool("TOONBENCH_EAGER_JOBS", False)

@@ -1,0 +1,23 @@
+"""Site URLs: the admin, plus each app's own ``urls.py`` when the app has one.
+
+Apps add pages by creating ``platform/<app>/urls.py``; nothing here needs
+to change. Each app's patterns are mounted at the prefix listed below.
+"""
+
+from importlib.util import find_spec
+
+from django.contrib import admin
+from django.urls import include, path
+
+APP_URL_PREFIXES = {
+    "api": "api/",
+    "accounts": "accounts/",
+    "submissions": "",
+    "leaderboards": "",
+    "benchmarks": "",
+}
+
+urlpatterns = [path("admin/", admin.site.urls)]
+for app_name, prefix in APP_URL_PREFIXES.items():
+    if find_spec(f"{app_name}.urls") is not None:
+        urlpatterns.append(path(prefix, include(f"{app_name}.urls")))

@@ -1,0 +1,15 @@
+"""WSGI entry point: ``gunicorn --chdir platform toonbench_site.wsgi``."""
+
+import os
+import sys
+from pathlib import Path
+
+PLATFORM_DIR = Path(__file__).resolve().parent.parent
+for _path in (PLATFORM_DIR.parent, PLATFORM_DIR):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toonbench_site.settings")
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()

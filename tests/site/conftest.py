@@ -1,0 +1,84 @@
+"""Site tests: Django configured through pytest-django, one tiny toonnet built per session.
+
+The settings module is chosen here, not for the whole suite, so running
+another test folder alone never starts Django. The test database is a
+SQLite file (as in the embedded deployment), not memory, so a job's
+heartbeat thread and the test share it the way a worker and the site do.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+for _path in (REPO_ROOT, REPO_ROOT / "platform"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toonbench_site.settings")
+
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+    Path(tempfile.mkdtemp(prefix="toonbench-test-db-")) / "test.sqlite3"
+)
+django.setup()
+
+from datasets.build import BuiltBenchmark, build_benchmark  # noqa: E402
+from datasets.spec import load_spec  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from pytest_django.fixtures import Settings as SettingsWrapper  # noqa: E402
+
+from benchmarks.models import Benchmark  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root holding the tiny toonnet build, shared by every site test."""
+    root = tmp_path_factory.mktemp("data")
+    build_benchmark("toonnet", root, profile="tiny")
+    return root
+
+
+@pytest.fixture(scope="session")
+def toonnet_built(data_root: Path) -> BuiltBenchmark:
+    from datasets.build import load_built
+
+    return load_built("toonnet", data_root)
+
+
+@pytest.fixture
+def site(settings: SettingsWrapper, data_root: Path, tmp_path: Path) -> SettingsWrapper:
+    """Settings pointing data, media and scratch space at test folders, with fast heartbeats."""
+    settings.TOONBENCH_DATA_ROOT = data_root
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TOONBENCH_WORK_ROOT = tmp_path / "jobs"
+    settings.TOONBENCH_RUNNER = "local"
+    settings.TOONBENCH_HEARTBEAT_INTERVAL_S = 0.2
+    settings.TOONBENCH_HEARTBEAT_STALE_S = 5
+    settings.TOONBENCH_MAX_ATTEMPTS = 2
+    return settings
+
+
+@pytest.fixture
+def toonnet(site: SettingsWrapper, data_root: Path) -> Benchmark:
+    """The toonnet benchmark synced into the test database, with its tiny protocol current."""
+    from benchmarks.sync import sync_benchmarks
+
+    sync_benchmarks(data_root, specs=[load_spec("toonnet")])
+    return Benchmark.objects.get(slug="toonnet")
+
+
+@pytest.fixture
+def alice(django_user_model: type[User]) -> User:
+    return django_user_model.objects.create_user("alice", "alice@example.org", "correct horse battery")
+
+
+@pytest.fixture
+def bob(django_user_model: type[User]) -> User:
+    return django_user_model.objects.create_user("bob", "bob@example.org", "correct horse battery")

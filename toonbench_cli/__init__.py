@@ -1,0 +1,1 @@
+"""``toonbench``: the command line client of a ToonBench server."""

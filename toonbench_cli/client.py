@@ -1,0 +1,116 @@
+"""Calls to a ToonBench server's REST API; every failure becomes a ``ClientError`` with the server's reason."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+from toonbench_cli.upload import MultipartBody
+
+TIMEOUT_S = 60
+CHUNK_BYTES = 1 << 20
+
+
+class ClientError(Exception):
+    """A request failed; the message says what the server (or the network) answered."""
+
+
+class Client:
+    def __init__(self, server: str, token: str | None = None) -> None:
+        self.server = server.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        if token:
+            self.session.headers["Authorization"] = f"Token {token}"
+
+    def url(self, path: str) -> str:
+        return f"{self.server}/api/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, **options: Any) -> requests.Response:
+        options.setdefault("timeout", TIMEOUT_S)
+        try:
+            response = self.session.request(method, self.url(path), **options)
+        except requests.ConnectionError as exc:
+            raise ClientError(f"cannot reach {self.server} ({exc.__class__.__name__}); check --server") from None
+        except requests.Timeout:
+            raise ClientError(f"{self.server} did not answer within {options['timeout']} s") from None
+        if response.status_code >= 400:
+            raise ClientError(f"{method} {self.url(path)}: HTTP {response.status_code}: {error_text(response)}")
+        return response
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v}).json()
+
+    def obtain_token(self, username: str, password: str) -> str:
+        return str(self.request("POST", "auth/token/", data={"username": username, "password": password}).json()["token"])
+
+    def benchmarks(self) -> list[dict[str, Any]]:
+        return list(self.get_json("benchmarks/"))
+
+    def leaderboard(self, slug: str, sort: str | None = None, version: str | None = None) -> dict[str, Any]:
+        return dict(self.get_json(f"benchmarks/{slug}/leaderboard/", sort=sort, version=version))
+
+    def leaderboard_csv(self, slug: str, sort: str | None = None, version: str | None = None) -> str:
+        params = {"format": "csv", **{k: v for k, v in {"sort": sort, "version": version}.items() if v}}
+        return self.request("GET", f"benchmarks/{slug}/leaderboard/", params=params,
+                            headers={"Accept": "text/csv"}).text
+
+    def submission(self, submission_id: int) -> dict[str, Any]:
+        return dict(self.get_json(f"submissions/{submission_id}/"))
+
+    def cancel(self, submission_id: int) -> dict[str, Any]:
+        response = self.session.post(self.url(f"submissions/{submission_id}/cancel/"), timeout=TIMEOUT_S)
+        if response.status_code not in (200, 409):
+            raise ClientError(f"cancel #{submission_id}: HTTP {response.status_code}: {error_text(response)}")
+        return dict(response.json())
+
+    def download_bundle(self, slug: str, destination: Path | None,
+                        on_start: Callable[[int], None], on_chunk: Callable[[int], None]) -> Path:
+        """Stream the protocol bundle to ``destination`` (default: the server's file name, here)."""
+        response = self.request("GET", f"benchmarks/{slug}/bundle/", stream=True, headers={"Accept": "*/*"})
+        target = destination or Path(attachment_name(response) or f"{slug}-bundle.zip")
+        if target.is_dir():
+            target = target / (attachment_name(response) or f"{slug}-bundle.zip")
+        on_start(int(response.headers.get("Content-Length") or 0))
+        partial = target.with_name(target.name + ".partial")
+        with response, open(partial, "wb") as sink:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                sink.write(chunk)
+                on_chunk(len(chunk))
+        partial.replace(target)
+        return target
+
+    def submit(self, fields: dict[str, str], file_path: Path | None,
+               on_start: Callable[[int], None], on_read: Callable[[int], None]) -> dict[str, Any]:
+        body = MultipartBody(fields, "artefact" if file_path else None, file_path, on_read)
+        on_start(len(body))
+        try:
+            response = self.request("POST", "submissions/", data=body,
+                                    headers={"Content-Type": body.content_type}, timeout=None)
+        finally:
+            body.close()
+        return dict(response.json())
+
+
+def attachment_name(response: requests.Response) -> str | None:
+    match = re.search(r'filename="?([^";]+)"?', response.headers.get("Content-Disposition", ""))
+    return Path(match.group(1)).name if match else None
+
+
+def error_text(response: requests.Response) -> str:
+    """The server's reason: ``{"error": ...}``, DRF's ``detail`` or field errors, else the text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:500] or response.reason
+    if isinstance(body, dict):
+        if "error" in body:
+            return str(body["error"])
+        if "detail" in body:
+            return str(body["detail"])
+        return "; ".join(f"{field}: {' '.join(map(str, problems)) if isinstance(problems, list) else problems}"
+                         for field, problems in body.items())
+    return str(body)
