@@ -47,7 +47,7 @@ def write_images(folder: Path, count: int, size: int, seed: int) -> list[Path]:
     for index in range(count):
         low, high = rng.random(3), rng.random(3)
         field = low + (high - low) * ramp[:, None, None] * rng.random()
-        pixels = np.broadcast_to(field[:, None, :], (size, size, 3)) * 255
+        pixels = np.broadcast_to(field, (size, size, 3)) * 255
         image = Image.fromarray(pixels.astype(np.uint8))
         draw = ImageDraw.Draw(image)
         for _ in range(int(rng.integers(1, 6))):

@@ -25,9 +25,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from datasets.build import BuiltBenchmark, load_built
+from evaluator.runners.base import RunLimits, Runner, RunnerError, RunResult
+
+if TYPE_CHECKING:
+    from evaluator.scoring import EvaluationResult
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +91,8 @@ class JobStore(Protocol):
     def is_cancelled(self, job_id: str) -> bool:
         """True once someone asked to cancel the job."""
 
-    def save_result(self, job_id: str, result: Any) -> None:
-        """Store the job's ``EvaluationResult``; a second call replaces, never duplicates."""
+    def save_result(self, job_id: str, result: EvaluationResult) -> None:
+        """Store the job's result; a second call replaces it, never duplicates it."""
 
     def set_log_tail(self, job_id: str, text: str) -> None:
         """Replace the job's captured log tail."""
@@ -97,27 +101,13 @@ class JobStore(Protocol):
         """Called by the job's heartbeat thread before it exits, to release per-thread resources."""
 
 
-class Runner(Protocol):
-    """Runs a submission on a prepared ``/input``; see ``evaluator.runners``."""
-
-    def run(
-        self,
-        input_dir: Path,
-        output_dir: Path,
-        limits: Any,
-        *,
-        cancel: threading.Event,
-        heartbeat: Callable[[], None],
-    ) -> Any: ...
-
-
 @dataclass
 class MemoryJobStore:
     """A job store in a dict: for the dev kit and for running jobs without a database."""
 
     statuses: dict[str, str] = field(default_factory=dict)
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, EvaluationResult] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
     heartbeats: dict[str, float] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)
@@ -134,7 +124,7 @@ class MemoryJobStore:
     def is_cancelled(self, job_id: str) -> bool:
         return job_id in self.cancelled
 
-    def save_result(self, job_id: str, result: Any) -> None:
+    def save_result(self, job_id: str, result: EvaluationResult) -> None:
         self.results[job_id] = result
 
     def set_log_tail(self, job_id: str, text: str) -> None:
@@ -150,7 +140,6 @@ class MemoryJobStore:
 
 def run_evaluation(request: EvaluationRequest, store: JobStore, runner: Runner | None = None) -> str:
     """Evaluate one submission end to end; returns the final status (never raises for job errors)."""
-    from evaluator.runners.base import RunnerError
     from evaluator.validation import OutputError
 
     job_id = request.job_id
@@ -232,37 +221,33 @@ def _run_container(
 ) -> str:
     """Run the submission; returns FINISHED to go on scoring, or the job's final status."""
     from evaluator.contract import prepare_input
-    from evaluator.runners.base import RunLimits
 
     input_dir = prepare_input(built, scratch / "input")
     limits = RunLimits.from_spec(built.spec.limits)
     run = runner.run(input_dir, output_dir, limits, cancel=beat.cancel, heartbeat=beat.pulse)
-    log = str(getattr(run, "log_tail", "") or "")
-    store.set_log_tail(request.job_id, log[-request.log_tail_chars:])
-    digest = str(getattr(run, "image_digest", "") or "")
-    if digest:
-        store.set_status(request.job_id, RUNNING, image_digest=digest)
-    status = str(getattr(run, "status", FAILED))
-    if beat.cancel.is_set() or status == CANCELLED:
+    store.set_log_tail(request.job_id, run.log_tail[-request.log_tail_chars:])
+    if run.image_digest:
+        store.set_status(request.job_id, RUNNING, image_digest=run.image_digest)
+    if beat.cancel.is_set() or run.status == CANCELLED:
         raise JobCancelled()
-    if status == FINISHED:
+    if run.status == FINISHED:
         return FINISHED
-    final = status if status in (TIMED_OUT, OUT_OF_MEMORY) else FAILED
-    store.set_status(request.job_id, final, reason=_run_reason(run, status, limits))
+    final = run.status if run.status in (TIMED_OUT, OUT_OF_MEMORY) else FAILED
+    store.set_status(request.job_id, final, reason=run_reason(run, limits))
     return final
 
 
-def _run_reason(run: Any, status: str, limits: Any) -> str:
-    reason = str(getattr(run, "reason", "") or "")
-    if reason:
-        return reason
-    if status == TIMED_OUT:
-        return f"the submission ran longer than the benchmark's limit of {getattr(limits, 'timeout_s', '?')} s"
-    if status == OUT_OF_MEMORY:
-        return f"the submission ran out of memory (limit {getattr(limits, 'memory_gb', '?')} GB)"
-    if status == "output_too_large":
-        return "the submission wrote more output than the benchmark allows (limits.output_mb)"
-    return f"the submission exited with status {status!r}"
+def run_reason(run: RunResult, limits: RunLimits) -> str:
+    """The submitter's explanation of a run that did not finish (the runner's own words first)."""
+    if run.reason:
+        return run.reason
+    if run.status == TIMED_OUT:
+        return f"the submission ran longer than the benchmark's limit of {limits.timeout_s:g} s"
+    if run.status == OUT_OF_MEMORY:
+        return f"the submission ran out of memory (limit {limits.memory_gb:g} GB)"
+    if run.status == "output_too_large":
+        return f"the submission wrote more than the benchmark's limit of {limits.output_mb:g} MB to /output"
+    return f"the submission ended with status {run.status!r} (exit code {run.exit_code})"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 One architecture (a small ResNet trunk, a 128-d projection with batch norm)
 is trained three times, once per head, on the train split's identities. The
-face is the manifest box grown by 10% per side, resized to 64×64. The
+face is the manifest box grown by half its size on each side (twice its
+width and height, enlarged rate 1.0, so hair and headwear count), resized
+to 48×48. The
 embedding written for the evaluator is the L2-normalised sum of the
 normalised embeddings of the face and its mirror image.
 """
@@ -22,7 +24,8 @@ from baselines.common.images import load_images
 from baselines.common.nets import EmbeddingNet, MarginHead
 from baselines.common.training import FitSettings, fit, run_batches, seed_everything, to_tensor
 
-FACE_SIZE = 64
+FACE_SIZE = 48
+FACE_MARGIN = 0.5
 EMBEDDING_DIM = 128
 NO_IDENTITY = "-1"
 
@@ -43,7 +46,7 @@ def train_face_embedding(ctx: TrainContext, name: str, head_config: HeadConfig, 
         raise ValueError(f"{ctx.built.folder}: the train split has no items with an identity")
     identities = sorted({item.identity for item in items})
     lookup = {identity: index for index, identity in enumerate(identities)}
-    images = load_images([Path(ctx.built.folder) / item.path for item in items], FACE_SIZE, [item.box for item in items], desc="train faces")
+    images = load_images([Path(ctx.built.folder) / item.path for item in items], FACE_SIZE, [item.box for item in items], desc="train faces", margin=FACE_MARGIN)
     targets = torch.tensor([lookup[item.identity] for item in items], dtype=torch.long)
     seed_everything(seed)
     model = EmbeddingNet(EMBEDDING_DIM)
@@ -54,7 +57,7 @@ def train_face_embedding(ctx: TrainContext, name: str, head_config: HeadConfig, 
     fit(both, to_tensor(images), targets, lambda x, _, y: F.cross_entropy(head(model(x), y), y), settings, seed, desc=name)
     save_checkpoint(
         ctx.checkpoint,
-        {"baseline": name, "size": FACE_SIZE, "dim": EMBEDDING_DIM, "head": head_config.kind, "identities": len(identities), "state": model.state_dict()},
+        {"baseline": name, "size": FACE_SIZE, "margin": FACE_MARGIN, "dim": EMBEDDING_DIM, "head": head_config.kind, "identities": len(identities), "state": model.state_dict()},
     )
 
 
@@ -66,7 +69,7 @@ def predict_face_embeddings(input_dir: Path, output_dir: Path, checkpoint: Path 
     model.load_state_dict(payload["state"])
     model.eval()
     manifest = read_input(input_dir)
-    images = load_images([manifest.image_path(item) for item in manifest.items], payload["size"], [item.box for item in manifest.items], desc="faces")
+    images = load_images([manifest.image_path(item) for item in manifest.items], payload["size"], [item.box for item in manifest.items], desc="faces", margin=payload["margin"])
     write_embeddings(output_dir, embed_faces(model, to_tensor(images)))
 
 

@@ -50,13 +50,17 @@ def load_images(
     boxes: Sequence[Sequence[int] | None] | None = None,
     transform: ImageTransform | None = None,
     desc: str = "loading images",
+    margin: float = 0.1,
 ) -> np.ndarray:
-    """Read, crop (faces), resize and optionally transform images: uint8 ``[N, size, size, 3]``."""
+    """Read, crop (faces: the box grown by ``margin`` per side), resize and optionally transform images.
+
+    Returns uint8 ``[N, size, size, 3]``.
+    """
     stacked = np.empty((len(paths), size, size, 3), dtype=np.uint8)
     for index, path in enumerate(tqdm(paths, desc=desc, leave=False, mininterval=1.0)):
         image = read_rgb(path)
         if boxes is not None:
-            image = crop_face(image, boxes[index])
+            image = crop_face(image, boxes[index], margin)
         image = resize_square(image, size)
         stacked[index] = transform(image) if transform is not None else image
     return stacked

@@ -1,4 +1,4 @@
-"""File helpers shared by the adapters: listing, decoding and writing images.
+"""Image files for the adapters: listing, decoding and writing them.
 
 Real datasets arrive as JPEG, PNG, BMP and friends; a built benchmark always
 holds PNG files named by opaque ids, so a container never sees a source file

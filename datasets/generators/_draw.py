@@ -11,26 +11,19 @@ made in any order or in parallel and still come out byte-identical.
 from __future__ import annotations
 
 import hashlib
-import os
 import zlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
-from multiprocessing import get_context
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm import tqdm
-
-from datasets.manifest import ManifestItem
 
 RGB = tuple[int, int, int]
 SHIFT = 4  # fixed-point bits for cv2 drawing: 1/16 pixel precision
 SCALE = 1 << SHIFT
 PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]
-PARALLEL_FROM = 600  # below this many images a process pool costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -52,13 +45,26 @@ class Part:
 # ---------------------------------------------------------------- geometry
 
 
+@lru_cache(maxsize=512)
+def _unit_arc(start: float, end: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    t = np.radians(np.linspace(start, end, n, endpoint=(end - start) < 360.0))
+    return np.cos(t), np.sin(t)
+
+
 def ellipse(cx: float, cy: float, rx: float, ry: float, angle: float = 0.0, start: float = 0.0, end: float = 360.0, n: int = 48) -> np.ndarray:
     """Points on an ellipse (angles in degrees); a partial arc when start/end are given."""
-    t = np.radians(np.linspace(start, end, n, endpoint=(end - start) < 360.0))
-    x, y = rx * np.cos(t), ry * np.sin(t)
+    cos_t, sin_t = _unit_arc(float(start), float(end), n)
+    points = np.empty((n, 2))
+    if angle == 0.0:
+        points[:, 0] = cx + rx * cos_t
+        points[:, 1] = cy + ry * sin_t
+        return points
     a = np.radians(angle)
     ca, sa = np.cos(a), np.sin(a)
-    return np.stack([cx + x * ca - y * sa, cy + x * sa + y * ca], axis=1)
+    x, y = rx * cos_t, ry * sin_t
+    points[:, 0] = cx + x * ca - y * sa
+    points[:, 1] = cy + x * sa + y * ca
+    return points
 
 
 def rect(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -124,7 +130,8 @@ def random_colour(rng: np.random.Generator, saturation: tuple[float, float] = (0
 
 
 def _pixels(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    return np.round(transform(points, matrix) * SCALE).astype(np.int32)
+    fixed = points @ (matrix[:, :2].T * SCALE) + matrix[:, 2] * SCALE
+    return np.rint(fixed, out=fixed).astype(np.int32)
 
 
 def _draw_one(image: np.ndarray, part: Part, matrix: np.ndarray, unit_px: float, colour: RGB, extra_px: float, fill: bool) -> None:
@@ -203,40 +210,3 @@ def write_png(folder: Path, item_id: str, rgb: np.ndarray) -> str:
     if not cv2.imwrite(str(folder / relative), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), PNG_PARAMS):
         raise OSError(f"{folder / relative}: could not write image")
     return relative
-
-
-# ---------------------------------------------------------------- running
-
-
-def _run_chunk(make_item: Callable[[int], ManifestItem], indices: range) -> list[ManifestItem]:
-    cv2.setNumThreads(1)
-    return [make_item(i) for i in indices]
-
-
-def worker_count() -> int:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
-
-
-def make_all(make_item: Callable[[int], ManifestItem], count: int, desc: str) -> list[ManifestItem]:
-    """Call ``make_item(i)`` for i in range(count), in a process pool for big jobs.
-
-    ``make_item`` must be picklable (a ``functools.partial`` of a module-level
-    function); results come back in index order whatever the pool does.
-    """
-    workers = worker_count()
-    if count < PARALLEL_FROM or workers == 1:
-        return [make_item(i) for i in tqdm(range(count), desc=desc, unit="img", disable=count < 200, leave=False)]
-    chunk = max(50, count // (workers * 8))
-    chunks = [range(start, min(start + chunk, count)) for start in range(0, count, chunk)]
-    items: list[ManifestItem] = []
-    # fork, not spawn: spawn re-runs the caller's main module, which breaks
-    # scripts without a ``__main__`` guard; the workers only draw and write files.
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool, tqdm(total=count, desc=desc, unit="img", leave=False) as bar:
-        for result in pool.map(partial(_run_chunk, make_item), chunks):
-            items.extend(result)
-            bar.update(len(result))
-    return items

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 from functools import partial
 from pathlib import Path
 
+import cv2
 import numpy as np
 from pydantic import Field, model_validator
 
@@ -31,7 +32,6 @@ from datasets.generators._draw import (
     generator_tag,
     item_rng,
     jitter_colour,
-    make_all,
     opaque_id,
     poly,
     pose_matrix,
@@ -45,6 +45,7 @@ from datasets.generators._draw import (
     vertical_gradient,
     write_png,
 )
+from datasets.generators._parallel import ItemMaker, make_all
 from datasets.manifest import ManifestItem
 
 NAME = "cartoon_faces"
@@ -252,7 +253,7 @@ def face_parts(who: Identity, expression: str, yaw: float) -> list[Part]:
                 parts.append(Part(stud, who.accessory, closed=who.earrings == 1, width=0.02))
     if who.beard == 2:
         parts.append(Part(outline[outline[:, 1] > h * 0.2], who.hair))
-    parts.append(Part(ellipse(shift - 0.25, 0.18, 0.08, 0.05), (240, 150, 150), outline=False))
+    parts += [Part(ellipse(shift + side * 0.3, eye_y + 0.25, 0.08, 0.05), (240, 150, 150), outline=False) for side in (-1, 1)]
     for side in (-1, 1):
         x = shift + side * who.eye_gap
         parts += eye_parts(who, x, eye_y, expression == "surprised")
@@ -305,9 +306,9 @@ def render(rng: np.random.Generator, who: Identity, size: int) -> tuple[np.ndarr
     if rng.random() < 0.3:
         where = rng.uniform(low, np.maximum(high, low + 1))
         draw_parts(image, occluder(rng), pose_matrix(where[0], where[1], (high[0] - low[0]) * rng.uniform(0.15, 0.3), rng.uniform(-40, 40)), outline_px)
-    gains = rng.normal(1.0, 0.06, 3)
-    shifted = np.clip(image.astype(np.float32) * gains + rng.normal(0, 8), 0, 255)
-    return np.round(shifted).astype(np.uint8), (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
+    gains, offset = rng.normal(1.0, 0.06, 3), rng.normal(0, 8)
+    shifted = cv2.add(cv2.multiply(image, (*gains, 0.0)), (offset, offset, offset, 0.0))
+    return shifted, (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
 
 
 def make_item(params: CartoonFacesParams, identities: list[Identity], owners: list[int], seed: int, folder: Path, index: int) -> ManifestItem:
@@ -318,12 +319,16 @@ def make_item(params: CartoonFacesParams, identities: list[Identity], owners: li
     return ManifestItem(id=item_id, path=write_png(folder, item_id, image), identity=str(owner), box=box)
 
 
-@register_generator(NAME, tasks=("identification_verification",), params=CartoonFacesParams)
-def generate(params: CartoonFacesParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
-    """``identities`` identities with ``images_per_identity`` [min, max] images each."""
+def plan(params: CartoonFacesParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
     identities = make_identities(params.identities, seed)
     count_rng = np.random.default_rng(np.random.SeedSequence([seed, generator_tag(NAME), (1 << 30) + 1]))
     low, high = params.images_per_identity
     counts = count_rng.integers(low, high + 1, size=params.identities)
     owners = [int(owner) for owner in np.repeat(np.arange(params.identities), counts)]
-    return make_all(partial(make_item, params, identities, owners, seed, folder), len(owners), desc=NAME)
+    return len(owners), partial(make_item, params, identities, owners, seed, folder)
+
+
+@register_generator(NAME, tasks=("identification_verification",), params=CartoonFacesParams)
+def generate(params: CartoonFacesParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
+    """``identities`` identities with ``images_per_identity`` [min, max] images each."""
+    return make_all(plan, params, classes, seed, folder, desc=NAME)

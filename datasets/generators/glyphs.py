@@ -26,7 +26,6 @@ from datasets.generators._draw import (
     ellipse,
     item_rng,
     jitter_colour,
-    make_all,
     opaque_id,
     pose_matrix,
     random_colour,
@@ -36,6 +35,7 @@ from datasets.generators._draw import (
     write_png,
 )
 from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette
+from datasets.generators._parallel import ItemMaker, make_all
 from datasets.manifest import ManifestItem
 
 NAME = "clipart_glyphs"
@@ -152,10 +152,13 @@ def make_item(params: ClipartGlyphsParams, classes: list[str], seed: int, folder
     return ManifestItem(id=item_id, path=path, label=classes[class_index])
 
 
+def plan(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
+    if len(classes) != len(CLASS_SHAPES):
+        raise ValueError(f"{NAME}: expected the {len(CLASS_SHAPES)} illustration classes, got {len(classes)} class names")
+    return params.per_class * len(classes), partial(make_item, params, classes, seed, folder)
+
+
 @register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams)
 def generate(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
     """``per_class`` images of every class in ``classes`` (spec order = ``CLASS_SHAPES`` order)."""
-    if len(classes) != len(CLASS_SHAPES):
-        raise ValueError(f"{NAME}: expected the {len(CLASS_SHAPES)} illustration classes, got {len(classes)} class names")
-    count = params.per_class * len(classes)
-    return make_all(partial(make_item, params, classes, seed, folder), count, desc=NAME)
+    return make_all(plan, params, classes, seed, folder, desc=NAME)

@@ -26,7 +26,6 @@ from datasets.generators._draw import (
     ellipse,
     item_rng,
     jitter_colour,
-    make_all,
     opaque_id,
     poly,
     pose_matrix,
@@ -37,6 +36,7 @@ from datasets.generators._draw import (
     write_png,
 )
 from datasets.generators.toon_objects import CLASS_SHAPES
+from datasets.generators._parallel import ItemMaker, make_all
 from datasets.manifest import ManifestItem
 
 NAME = "photo_crops"
@@ -170,8 +170,11 @@ def make_item(params: PhotoCropsParams, seed: int, folder: Path, index: int) -> 
     return ManifestItem(id=item_id, path=write_png(folder, item_id, image), domain=domain)
 
 
+def plan(params: PhotoCropsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
+    return params.photos + params.cartoons, partial(make_item, params, seed, folder)
+
+
 @register_generator(NAME, tasks=("translation",), params=PhotoCropsParams)
 def generate(params: PhotoCropsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
     """``photos`` photo crops and ``cartoons`` cartoon scenes, ``size`` x ``size`` each."""
-    source_photos()  # load once here so forked workers inherit the decoded photos
-    return make_all(partial(make_item, params, seed, folder), params.photos + params.cartoons, desc=NAME)
+    return make_all(plan, params, classes, seed, folder, desc=NAME)

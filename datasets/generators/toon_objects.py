@@ -25,7 +25,6 @@ from datasets.generators._draw import (
     ellipse,
     item_rng,
     jitter_colour,
-    make_all,
     opaque_id,
     poly,
     pose_matrix,
@@ -37,6 +36,7 @@ from datasets.generators._draw import (
     vertical_gradient,
     write_png,
 )
+from datasets.generators._parallel import ItemMaker, make_all
 from datasets.manifest import ManifestItem
 
 NAME = "toon_objects"
@@ -325,14 +325,17 @@ def make_item(params: ToonObjectsParams, classes: list[str], seed: int, folder: 
     class_index = index % len(classes)
     rng = item_rng(seed, NAME, index)
     item_id = opaque_id(NAME, seed, index)
-    path = write_png(folder, item_id, render(rng, class_index % len(CLASS_SHAPES), params.size))
+    path = write_png(folder, item_id, render(rng, class_index, params.size))
     return ManifestItem(id=item_id, path=path, label=classes[class_index])
+
+
+def plan(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
+    if len(classes) != len(CLASS_SHAPES):
+        raise ValueError(f"{NAME}: expected the {len(CLASS_SHAPES)} ToonNet classes, got {len(classes)} class names")
+    return params.per_class * len(classes), partial(make_item, params, classes, seed, folder)
 
 
 @register_generator(NAME, tasks=("classification",), params=ToonObjectsParams)
 def generate(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
     """``per_class`` images of every class in ``classes`` (spec order = ``CLASS_SHAPES`` order)."""
-    if len(classes) != len(CLASS_SHAPES):
-        raise ValueError(f"{NAME}: expected the {len(CLASS_SHAPES)} ToonNet classes, got {len(classes)} class names")
-    count = params.per_class * len(classes)
-    return make_all(partial(make_item, params, classes, seed, folder), count, desc=NAME)
+    return make_all(plan, params, classes, seed, folder, desc=NAME)

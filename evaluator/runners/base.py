@@ -10,6 +10,7 @@ evaluator could not run it".
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import threading
 import time
@@ -154,14 +155,16 @@ class LogTail:
         with self._lock:
             data = bytes(self._buffer)
             dropped = self.total_bytes - len(data)
-        if dropped > 0:
-            marker = f"[... {dropped} earlier bytes of log omitted ...]\n".encode()
-            data = marker + data[len(marker) :].lstrip(bytes(range(0x80, 0xC0)))
-        text = data.decode("utf-8", errors="replace")
+        marker = f"[... {dropped} earlier bytes of log omitted ...]\n".encode() if dropped > 0 else b""
+        if len(marker) >= self.limit:
+            marker = b""
+        budget = self.limit - len(marker)
+        body = data[len(data) - budget :].lstrip(bytes(range(0x80, 0xC0))) if dropped > 0 else data
+        text = body.decode("utf-8", errors="replace")
         encoded = text.encode()
-        if len(encoded) > self.limit:  # replacement characters are longer than the bytes they replace
-            text = encoded[len(encoded) - self.limit :].decode("utf-8", errors="ignore")
-        return text
+        if len(encoded) > budget:  # replacement characters are longer than the bytes they replace
+            text = encoded[len(encoded) - budget :].decode("utf-8", errors="ignore")
+        return marker.decode() + text
 
 
 @dataclass(frozen=True)
@@ -179,27 +182,43 @@ def inspect_output(output_dir: Path, limit_bytes: int) -> OutputCheck:
     Only plain files and folders are allowed: a symbolic link could point the
     evaluator at a host file, and a FIFO or socket would block a reader. The
     walk stops early once the cap is passed so a flood of files cannot stall it.
+    Entries that vanish mid-walk (the submission may still be running) are skipped.
     """
+    output_dir = Path(output_dir)
     total = entries = 0
-    pending = [Path(output_dir)]
+    pending = [output_dir]
     while pending:
         folder = pending.pop()
-        with os.scandir(folder) as listing:
-            for entry in listing:
-                entries += 1
+        try:
+            listing = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            return OutputCheck(total, entries, f"{folder.relative_to(output_dir)}: folder is not readable")
+        for entry in listing:
+            try:
                 info = entry.stat(follow_symlinks=False)
-                relative = Path(entry.path).relative_to(output_dir)
-                if stat.S_ISDIR(info.st_mode):
-                    pending.append(Path(entry.path))
-                elif stat.S_ISREG(info.st_mode):
-                    total += info.st_size
-                elif stat.S_ISLNK(info.st_mode):
-                    return OutputCheck(total, entries, f"{relative}: symbolic links are not allowed in the output")
-                else:
-                    return OutputCheck(total, entries, f"{relative}: only regular files and folders are allowed")
-                if total > limit_bytes or entries > MAX_OUTPUT_ENTRIES:
-                    return OutputCheck(total, entries, None)
+            except FileNotFoundError:
+                continue
+            entries += 1
+            problem = _entry_problem(Path(entry.path).relative_to(output_dir), info.st_mode)
+            if problem is not None:
+                return OutputCheck(total, entries, problem)
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(Path(entry.path))
+            else:
+                total += info.st_size
+            if total > limit_bytes or entries > MAX_OUTPUT_ENTRIES:
+                return OutputCheck(total, entries, None)
     return OutputCheck(total, entries, None)
+
+
+def _entry_problem(relative: Path, mode: int) -> str | None:
+    if stat.S_ISLNK(mode):
+        return f"{relative}: symbolic links are not allowed in the output"
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        return f"{relative}: only regular files and folders are allowed in the output"
+    return None
 
 
 def output_too_large(check: OutputCheck, limit_bytes: int) -> bool:
@@ -210,15 +229,13 @@ def too_large_reason(check: OutputCheck, limits: RunLimits) -> str:
     if check.entries > MAX_OUTPUT_ENTRIES:
         return f"the submission wrote more than {MAX_OUTPUT_ENTRIES} files or folders to /output"
     return (
-        f"the submission wrote more than {check.total_bytes / MEGABYTE:.1f} MB to /output, "
+        f"the submission wrote at least {check.total_bytes / MEGABYTE:.1f} MB to /output, "
         f"over the benchmark's limit of {limits.output_mb:g} MB (limits.output_mb)"
     )
 
 
 def empty_folder(folder: Path) -> None:
     """Delete everything inside ``folder`` (links are removed, never followed)."""
-    import shutil
-
     for entry in os.scandir(folder):
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)

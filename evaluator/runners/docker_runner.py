@@ -14,12 +14,20 @@ files and folders, no links, under the cap. The container is always removed.
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import shutil
+import tarfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import docker
+import docker.errors
+import docker.types
 
 from evaluator.runners.base import (
     HEARTBEAT_INTERVAL_S,
@@ -31,6 +39,7 @@ from evaluator.runners.base import (
     Pacer,
     RunLimits,
     Runner,
+    RunnerError,
     RunResult,
     empty_folder,
     inspect_output,
@@ -56,7 +65,9 @@ class DockerRunner(Runner):
     """Runs ``image`` (a reference known to the engine) or the image in ``tarball`` (``docker save``).
 
     ``command`` overrides the image's CMD (baselines with several entry
-    points); ``labels`` are added to the container (e.g. the job id).
+    points); ``labels`` are added to the container (e.g. the job id). An
+    image loaded from a tarball loses its names and is removed again after
+    the run (``remove_loaded_image``).
     """
 
     def __init__(
@@ -69,6 +80,7 @@ class DockerRunner(Runner):
         command: Sequence[str] | None = None,
         labels: Mapping[str, str] | None = None,
         max_tarball_mb: float = MAX_TARBALL_MB,
+        remove_loaded_image: bool = True,
         heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
     ) -> None:
         if (image is None) == (tarball is None):
@@ -80,8 +92,10 @@ class DockerRunner(Runner):
         self.command = list(command) if command is not None else None
         self.labels = dict(labels or {})
         self.max_tarball_mb = max_tarball_mb
+        self.remove_loaded_image = remove_loaded_image
         self.heartbeat_interval_s = heartbeat_interval_s
         self._image_id: str | None = None
+        self._image_is_ours = False
 
     @property
     def client(self) -> Any:
@@ -94,11 +108,11 @@ class DockerRunner(Runner):
         if self._image_id is None:
             image = self._load_tarball() if self.tarball is not None else self._find_image()
             self._image_id = str(image.id)
+            # Loaded names are dropped, so a named image was in the engine already: not ours to remove.
+            self._image_is_ours = self.tarball is not None and not image.tags
         return self._image_id
 
     def _find_image(self) -> Any:
-        import docker.errors
-
         try:
             return self.client.images.get(self.image_ref)
         except docker.errors.ImageNotFound:
@@ -109,8 +123,6 @@ class DockerRunner(Runner):
             raise ImageUnavailable(f"image {self.image_ref!r}: {exc.explanation or exc}") from None
 
     def _load_tarball(self) -> Any:
-        import docker.errors
-
         assert self.tarball is not None
         if not self.tarball.is_file():
             raise ImageUnavailable(f"{self.tarball}: image tarball not found")
@@ -119,12 +131,13 @@ class DockerRunner(Runner):
             raise ImageUnavailable(
                 f"{self.tarball}: image tarball is {size_mb:.0f} MB, over the limit of {self.max_tarball_mb:g} MB"
             )
+        stream = UntaggedImageStream(self.tarball)
         try:
-            with open(self.tarball, "rb") as handle:
-                images = self.client.images.load(handle)
-        except docker.errors.APIError as exc:
+            images = self.client.images.load(iter(stream))
+        except docker.errors.DockerException as exc:
+            detail = stream.error or getattr(exc, "explanation", None) or exc
             raise ImageUnavailable(
-                f"{self.tarball}: not a loadable image tarball (expected `docker save` output): {exc.explanation or exc}"
+                f"{self.tarball}: not a loadable image tarball (expected `docker save` output): {detail}"
             ) from None
         if len(images) != 1:
             raise ImageUnavailable(f"{self.tarball}: holds {len(images)} images; a submission must hold exactly one")
@@ -139,8 +152,6 @@ class DockerRunner(Runner):
 
     def container_options(self, input_dir: Path, output_dir: Path, limits: RunLimits) -> dict[str, Any]:
         """Everything ``containers.create`` gets: the sandbox in one place."""
-        import docker.types
-
         options: dict[str, Any] = {
             "detach": True,
             "labels": {CONTAINER_LABEL: self.kind, **self.labels},
@@ -188,15 +199,19 @@ class DockerRunner(Runner):
         options = self.container_options(input_dir, output_dir, limits)
         log = LogTail(limits.log_tail_bytes)
         container = None
-        started = time.monotonic()
         try:
-            container = self.client.containers.create(image_id, **options)
+            container = self._create(image_id, options)
             stream = container.attach(stdout=True, stderr=True, stream=True, logs=False)
             reader = threading.Thread(target=_copy_stream, args=(stream, log), daemon=True)
             reader.start()
-            container.start()
             started = time.monotonic()
-            ended_by, exit_code = self._watch(container, output_dir, limits, cancel, Pacer(heartbeat, self.heartbeat_interval_s))
+            try:
+                container.start()
+            except docker.errors.APIError as exc:  # e.g. the image's command does not exist
+                reason = f"the container could not start: {exc.explanation or exc}"
+                return RunResult("failed", None, log.text(), time.monotonic() - started, image_id, reason)
+            pacer = Pacer(heartbeat, self.heartbeat_interval_s)
+            ended_by, exit_code = self._watch(container, output_dir, limits, cancel, pacer)
             duration = time.monotonic() - started
             container.reload()
             oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
@@ -204,7 +219,24 @@ class DockerRunner(Runner):
         finally:
             if container is not None:
                 _remove(container)
+            if self._image_is_ours and self.remove_loaded_image:
+                self._discard_loaded_image()
         return _result(ended_by, exit_code, oom_killed, log.text(), duration, image_id, output_dir, limits)
+
+    def _discard_loaded_image(self) -> None:
+        """Free the engine's disk from a loaded submission (kept while another container uses it)."""
+        image_id, self._image_id, self._image_is_ours = self._image_id, None, False
+        try:
+            self.client.images.remove(image_id)
+        except docker.errors.APIError:  # named elsewhere or still in use
+            pass
+
+    def _create(self, image_id: str, options: dict[str, Any]) -> Any:
+        try:
+            return self.client.containers.create(image_id, **options)
+        except docker.errors.APIError as exc:
+            detail = exc.explanation or exc
+            raise RunnerError(f"the engine refused to create the container for {image_id}: {detail}") from None
 
     def _watch(
         self, container: Any, output_dir: Path, limits: RunLimits, cancel: threading.Event | None, pacer: Pacer
@@ -216,7 +248,7 @@ class DockerRunner(Runner):
         def wait() -> None:
             try:
                 outcome.update(container.wait(timeout=None))
-            except Exception as exc:  # the engine went away: reported as a failure below
+            except Exception as exc:  # the engine went away: raised as a RunnerError below
                 outcome["Error"] = {"Message": str(exc)}
             exited.set()
 
@@ -241,6 +273,9 @@ class DockerRunner(Runner):
                 exited.wait(30)
                 break
         code = outcome.get("StatusCode")
+        if code is None and ended_by is None:
+            message = (outcome.get("Error") or {}).get("Message", "no exit status")
+            raise RunnerError(f"lost track of container {container.short_id}: {message}")
         return ended_by, None if code is None else int(code)
 
 
@@ -276,11 +311,61 @@ def _result(
     return RunResult("finished", 0, tail, duration, image_id, "")
 
 
+class UntaggedImageStream:
+    """The bytes of a ``docker save`` tarball with every image name removed, streamed.
+
+    ``docker load`` applies the names recorded in the tarball, so a submission
+    could otherwise take over the name of another image in the engine (a base
+    image, another submission). The names are dropped on the fly (the image is
+    then known by its id only), without a second copy on disk.
+    """
+
+    CHUNK = 1 << 20
+    NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+
+    def __init__(self, tarball: Path) -> None:
+        self.tarball = tarball
+        self.error: str | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        read_end, write_end = os.pipe()
+        writer = threading.Thread(target=self._rewrite, args=(write_end,), daemon=True)
+        writer.start()
+        with os.fdopen(read_end, "rb") as source:
+            yield from iter(lambda: source.read(self.CHUNK), b"")
+        writer.join()
+
+    def _rewrite(self, write_end: int) -> None:
+        try:
+            with os.fdopen(write_end, "wb") as sink, tarfile.open(self.tarball, "r|*") as source, tarfile.open(
+                fileobj=sink, mode="w|"
+            ) as target:
+                for member in source:
+                    name = member.name.removeprefix("./")
+                    if name == "repositories":
+                        continue
+                    content = source.extractfile(member) if member.isfile() else None
+                    if name in ("manifest.json", "index.json") and content is not None:
+                        raw = self._without_names(name, json.loads(content.read()))
+                        member.size = len(raw)
+                        content = io.BytesIO(raw)
+                    target.addfile(member, content)
+        except (OSError, tarfile.TarError, ValueError) as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def _without_names(self, name: str, document: Any) -> bytes:
+        if name == "manifest.json":
+            for entry in document:
+                entry["RepoTags"] = None
+        else:
+            for entry in document.get("manifests", []):
+                for key in self.NAME_ANNOTATIONS:
+                    entry.get("annotations", {}).pop(key, None)
+        return json.dumps(document).encode()
+
+
 def connect(timeout_s: int = 60) -> Any:
     """A client for the engine named by DOCKER_HOST (or the default socket), checked with a ping."""
-    import docker
-    import docker.errors
-
     try:
         client = docker.from_env(timeout=timeout_s)
         client.ping()
@@ -314,8 +399,6 @@ def _copy_stream(stream: Any, log: LogTail) -> None:
 
 
 def _quietly(action: Any, **kwargs: Any) -> None:
-    import docker.errors
-
     try:
         action(**kwargs)
     except docker.errors.APIError:  # already stopped or gone
@@ -323,8 +406,6 @@ def _quietly(action: Any, **kwargs: Any) -> None:
 
 
 def _remove(container: Any) -> None:
-    import docker.errors
-
     try:
         container.remove(force=True, v=True)
     except docker.errors.NotFound:

@@ -17,4 +17,6 @@ def check_benchmark_specs(app_configs: Any = None, **kwargs: Any) -> list[Error]
             load_spec(slug)
         except SpecError as exc:
             errors.append(Error(str(exc), hint="fix the spec file; see DESIGN.md §1", id="toonbench.E001"))
+        except Exception as exc:  # a broken component module must not hide the other specs' state
+            errors.append(Error(f"{slug}: the spec could not be loaded: {type(exc).__name__}: {exc}", id="toonbench.E002"))
     return errors

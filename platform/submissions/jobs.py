@@ -179,7 +179,8 @@ def sweep_stale_jobs(now: datetime | None = None, enqueue: bool = True) -> Sweep
             f"the worker evaluating this submission stopped responding (attempt {job.attempts} of "
             f"{settings.TOONBENCH_MAX_ATTEMPTS}); queued again"
         )
-        if same_state.update(status=Status.QUEUED, status_reason=reason, heartbeat_at=None, worker=""):
+        requeue = {"status": Status.QUEUED, "status_reason": reason, "heartbeat_at": None, "worker": ""}
+        if same_state.update(**requeue, celery_task_id=""):
             report.requeued.append(job.pk)
     cutoff = now - timedelta(seconds=settings.TOONBENCH_HEARTBEAT_STALE_S)
     orphans = Submission.objects.filter(status=Status.QUEUED, celery_task_id="", created__lt=cutoff)

@@ -11,7 +11,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from evaluator import plots
 from submissions.models import Result
 
 PLOT_TITLES = {
@@ -56,6 +55,8 @@ def plot_path(result: Result, name: str, media_root: Path) -> Path:
 
 
 def _draw(result: Result, name: str, path: Path) -> None:
+    from evaluator import plots  # matplotlib is slow to import: only when a figure is drawn
+
     details = result.details
     if name == "cmc":
         plots.draw_cmc(details["identification"], path)

@@ -232,7 +232,12 @@ CELERY_TASK_ROUTES = {
     "submissions.tasks.sweep_stale_jobs": {"queue": "maintenance"},
 }
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "submissions.tasks.sweep_stale_jobs", "schedule": TOONBENCH_SWEEP_INTERVAL_S},
+    "sweep-stale-jobs": {
+        "task": "submissions.tasks.sweep_stale_jobs",
+        "schedule": TOONBENCH_SWEEP_INTERVAL_S,
+        # A sweep that waited behind a long job is superseded by the next one.
+        "options": {"expires": TOONBENCH_SWEEP_INTERVAL_S},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

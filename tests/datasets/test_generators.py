@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestCentroid
 
-from datasets.generators import GENERATORS
+from datasets.generators import GENERATORS, _parallel
 from datasets.manifest import ManifestItem
 from datasets.spec import component_params, load_spec
 
@@ -108,6 +108,13 @@ def test_it_gives_byte_identical_output_in_another_process(slug: str, tiny: dict
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == digest(folder, items)
+
+
+def test_worker_processes_write_the_same_files_and_items_as_one_process(tiny: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, items = tiny["icartoonface"]
+    monkeypatch.setattr(_parallel, "PER_WORKER", 100)
+    monkeypatch.setenv("TOONBENCH_GENERATOR_WORKERS", "3")
+    assert digest(tmp_path, generate("icartoonface", tmp_path)) == digest(folder, items)
 
 
 def test_a_different_seed_gives_different_images(tiny: dict, tmp_path: Path) -> None:
@@ -225,21 +232,27 @@ def bundled_photos() -> list[np.ndarray]:
     return [getattr(skimage.data, n)()[..., :3] for n in names] + list(load_sample_images().images)
 
 
-def best_source_correlation(image: np.ndarray, sources: list[np.ndarray]) -> float:
-    """Highest normalised cross-correlation of the image's centre with any bundled photo, any scale, either mirror."""
-    patch_side = 16
-    small = cv2.cvtColor(cv2.resize(image, (32, 32), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    centre = small[8:24, 8:24]
-    best = -1.0
-    for source in sources:
+def scaled_sources(side: int = 32) -> list[np.ndarray]:
+    """Every bundled photo in grey at the scales where a crop of 25%..85% of its short side is ``side`` pixels."""
+    scaled = []
+    for source in bundled_photos():
         grey = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
-        for fraction in np.linspace(0.25, 0.85, 13):
-            factor = 32 / (fraction * min(grey.shape))
-            scaled = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-            for template in (centre, centre[:, ::-1].copy()):
-                if scaled.shape[0] >= patch_side and scaled.shape[1] >= patch_side:
-                    best = max(best, float(cv2.matchTemplate(scaled, template, cv2.TM_CCOEFF_NORMED).max()))
-    return best
+        for fraction in np.linspace(0.25, 0.85, 11):
+            factor = side / (fraction * min(grey.shape))
+            scaled.append(cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA))
+    return scaled
+
+
+def best_source_correlation(image: np.ndarray, sources: list[np.ndarray], side: int = 32, patch: int = 20) -> float:
+    """Highest normalised cross-correlation of the image's centre with any bundled photo at any scale, rotation or mirror."""
+    small = cv2.cvtColor(cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    margin = (side - patch) // 2
+    templates = []
+    for angle in (-10, -5, 0, 5, 10):
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0), (side, side))
+        centre = turned[margin : margin + patch, margin : margin + patch]
+        templates += [centre, np.ascontiguousarray(centre[:, ::-1])]
+    return max(float(cv2.matchTemplate(source, t, cv2.TM_CCOEFF_NORMED).max()) for source in sources for t in templates)
 
 
 def test_both_domains_have_the_requested_counts(tiny: dict) -> None:
@@ -248,13 +261,14 @@ def test_both_domains_have_the_requested_counts(tiny: dict) -> None:
     assert Counter(item.domain for item in items) == {"photo": params["photos"], "cartoon": params["cartoons"]}
 
 
+@pytest.mark.slow
 def test_photo_items_are_crops_of_the_bundled_photographs_and_cartoons_are_not(tiny: dict) -> None:
     folder, items = tiny["cartoonization"]
-    sources = bundled_photos()
-    photo = [best_source_correlation(read_rgb(folder, i), sources) for i in items if i.domain == "photo"]
-    cartoon = [best_source_correlation(read_rgb(folder, i), sources) for i in items if i.domain == "cartoon"]
+    sources = scaled_sources()
+    photo = [best_source_correlation(read_rgb(folder, i), sources) for i in items if i.domain == "photo"][:12]
+    cartoon = [best_source_correlation(read_rgb(folder, i), sources) for i in items if i.domain == "cartoon"][:12]
     print(f"\nphotos: median best correlation with a bundled photo {np.median(photo):.3f} (min {min(photo):.3f}); cartoons {np.median(cartoon):.3f}")
-    assert np.median(photo) > 0.9 and min(photo) > 0.7
+    assert np.median(photo) > 0.93 and min(photo) > 0.85
     assert np.median(cartoon) < np.median(photo) - 0.1
 
 

@@ -24,15 +24,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toonbench_site.settings")
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
-    Path(tempfile.mkdtemp(prefix="toonbench-test-db-")) / "test.sqlite3"
-)
+_scratch = Path(tempfile.mkdtemp(prefix="toonbench-site-tests-"))
+settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(_scratch / "test.sqlite3")
+settings.STATIC_ROOT = _scratch / "static"  # WhiteNoise expects the collectstatic folder to exist
+settings.STATIC_ROOT.mkdir()
+# Tests create many users; the production hasher's deliberate slowness is not under test here.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 django.setup()
 
 from datasets.build import BuiltBenchmark, build_benchmark  # noqa: E402
 from datasets.spec import load_spec  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
-from pytest_django.fixtures import Settings as SettingsWrapper  # noqa: E402
+from pytest_django.fixtures import Settings  # noqa: E402
 
 from benchmarks.models import Benchmark  # noqa: E402
 
@@ -53,7 +56,7 @@ def toonnet_built(data_root: Path) -> BuiltBenchmark:
 
 
 @pytest.fixture
-def site(settings: SettingsWrapper, data_root: Path, tmp_path: Path) -> SettingsWrapper:
+def site(settings: Settings, data_root: Path, tmp_path: Path) -> Settings:
     """Settings pointing data, media and scratch space at test folders, with fast heartbeats."""
     settings.TOONBENCH_DATA_ROOT = data_root
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -66,7 +69,7 @@ def site(settings: SettingsWrapper, data_root: Path, tmp_path: Path) -> Settings
 
 
 @pytest.fixture
-def toonnet(site: SettingsWrapper, data_root: Path) -> Benchmark:
+def toonnet(site: Settings, data_root: Path) -> Benchmark:
     """The toonnet benchmark synced into the test database, with its tiny protocol current."""
     from benchmarks.sync import sync_benchmarks
 

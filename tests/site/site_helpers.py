@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tempfile
 import zipfile
@@ -14,12 +15,24 @@ from django.utils import timezone
 
 from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
-from evaluator.scoring import score_outputs
+from evaluator.scoring import EvaluationResult, score_outputs
 from submissions.jobs import save_result
 from submissions.models import Status, Submission
 from toonnet_outputs import seeded_scores
 
 BOOTSTRAP_RESAMPLES = 200
+# Scoring is deterministic: the same scores always give the same result, so score each array once.
+_EVALUATIONS: dict[tuple[str, str], EvaluationResult] = {}
+
+
+def scored(built: BuiltBenchmark, scores: np.ndarray) -> EvaluationResult:
+    """The evaluator's result for ``scores`` on ``built`` (computed once per test session)."""
+    key = (str(built.folder), hashlib.sha256(scores.astype(np.float32).tobytes()).hexdigest())
+    if key not in _EVALUATIONS:
+        with tempfile.TemporaryDirectory() as output:
+            np.save(Path(output) / "scores.npy", scores.astype(np.float32))
+            _EVALUATIONS[key] = score_outputs(built, Path(output), resamples=BOOTSTRAP_RESAMPLES)
+    return _EVALUATIONS[key]
 
 
 def finished_submission(
@@ -39,10 +52,7 @@ def finished_submission(
         method_name=method, is_public=is_public, status=Status.FINISHED, finished_at=timezone.now(),
         log_tail=f"log of {method}: secret internals", **fields,
     )
-    with tempfile.TemporaryDirectory() as output:
-        np.save(Path(output) / "scores.npy", scores.astype(np.float32))
-        evaluation = score_outputs(built, Path(output), resamples=BOOTSTRAP_RESAMPLES)
-    save_result(submission, evaluation)
+    save_result(submission, scored(built, scores))
     return submission
 
 

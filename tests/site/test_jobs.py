@@ -15,7 +15,7 @@ import pytest
 from django.core.files import File
 from django.contrib.auth.models import User
 from django.utils import timezone
-from pytest_django.fixtures import Settings as SettingsWrapper
+from pytest_django.fixtures import Settings
 from sklearn.metrics import top_k_accuracy_score
 
 from benchmarks.models import Benchmark
@@ -183,7 +183,7 @@ def test_a_cancelled_queued_job_is_never_started(toonnet: Benchmark, alice: User
 
 
 def test_a_redelivered_job_is_claimed_only_when_its_heartbeat_is_stale(
-    toonnet: Benchmark, alice: User, site: SettingsWrapper
+    toonnet: Benchmark, alice: User, site: Settings
 ) -> None:
     submission = command_submission(alice, toonnet)
     assert jobs.claim_job(submission.pk, worker="first") is not None
@@ -203,7 +203,7 @@ def eager_jobs() -> Iterator[None]:
 
 
 def test_the_sweep_requeues_a_dead_job_then_gives_up_after_the_bound(
-    toonnet: Benchmark, alice: User, site: SettingsWrapper, eager_jobs: None
+    toonnet: Benchmark, alice: User, site: Settings, eager_jobs: None
 ) -> None:
     submission = command_submission(alice, toonnet)
     assert jobs.claim_job(submission.pk, worker="died") is not None
@@ -225,7 +225,7 @@ def test_the_sweep_requeues_a_dead_job_then_gives_up_after_the_bound(
 
 
 def test_the_sweep_leaves_jobs_with_a_fresh_heartbeat_alone(
-    toonnet: Benchmark, alice: User, site: SettingsWrapper
+    toonnet: Benchmark, alice: User, site: Settings
 ) -> None:
     submission = command_submission(alice, toonnet)
     jobs.claim_job(submission.pk)
@@ -303,3 +303,50 @@ def test_a_request_can_run_without_a_database(
     assert store.results["1"].metrics == pytest.approx(
         expected_errors(seeded_scores(toonnet_built), true_class_indices(toonnet_built))
     )
+
+
+@pytest.fixture(scope="module")
+def tight_limits(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data root whose toonnet spec allows 3 s of run time and 1 MB of output."""
+    import yaml
+
+    import datasets.spec
+    from datasets.build import build_benchmark
+    from toonnet_outputs import copy_specs
+
+    folder = copy_specs(tmp_path_factory.mktemp("specs") / "benchmarks")
+    spec_file = folder / "toonnet.yaml"
+    document = yaml.safe_load(spec_file.read_text())
+    document["limits"].update({"timeout_s": 3, "output_mb": 1})
+    spec_file.write_text(yaml.safe_dump(document))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets.spec, "BENCHMARKS_DIR", folder)
+        root = tmp_path_factory.mktemp("tight-data")
+        build_benchmark("toonnet", root, profile="tiny")
+        yield root
+
+
+@pytest.mark.parametrize(
+    ("program", "status", "reason"),
+    [
+        ("import time; time.sleep(60)", "timed_out", "longer than the limit of 3 s"),
+        ("import sys; open(sys.argv[2] + '/big.bin', 'wb').write(bytes(3 << 20))", "failed", "limit of 1 MB"),
+    ],
+    ids=["timeout", "output-too-large"],
+)
+def test_a_run_over_the_spec_limits_ends_with_the_limit_in_the_reason(
+    tight_limits: Path, program: str, status: str, reason: str
+) -> None:
+    from evaluator.jobs import MemoryJobStore
+    from evaluator.runners import LocalRunner
+
+    store = MemoryJobStore()
+    request = EvaluationRequest(
+        job_id="1", slug="toonnet", kind="local", data_root=tight_limits, heartbeat_interval_s=0.2
+    )
+    runner = LocalRunner([sys.executable, "-c", program, "{input}", "{output}"])
+    started = time.monotonic()
+    assert run_evaluation(request, store, runner) == status
+    assert reason in store.fields["1"]["reason"]
+    assert time.monotonic() - started < 30
+    assert "1" not in store.results
