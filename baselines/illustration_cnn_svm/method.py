@@ -18,7 +18,7 @@ from baselines.illustration_cnn_svm.svm import fit_svm, svm_scores
 
 NAME = "illustration-cnn-svm"
 SEED = 0
-EPOCHS = {"default": 12, "tiny": 10}
+EPOCHS = {"default": 8, "tiny": 10}
 
 
 def train(ctx: TrainContext) -> None:

@@ -21,7 +21,7 @@ from baselines.illustration_cnn_svm.method import save_svm_checkpoint
 
 NAME = "illustration-cnn-svm-optimized"
 SEED = 1
-EPOCHS = {"default": 8, "tiny": 8}
+EPOCHS = {"default": 5, "tiny": 8}
 LOW_LR = 3e-3
 UPPER_LR = 3e-4
 

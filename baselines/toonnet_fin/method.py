@@ -22,7 +22,7 @@ from baselines.common.training import FitSettings, class_indices, fit, run_batch
 
 NAME = "toonnet-fin"
 SEED = 0
-EPOCHS = {"default": 12, "tiny": 10}
+EPOCHS = {"default": 8, "tiny": 10}
 BINS = 4
 HIST_CHANNELS = 4
 HIST_FEATURES = 64

@@ -10,7 +10,7 @@ from baselines.toonnet_ius.unify import unify_style
 
 NAME = "toonnet-ius"
 SEED = 0
-EPOCHS = {"default": 12, "tiny": 10}
+EPOCHS = {"default": 8, "tiny": 10}
 
 
 def train(ctx: TrainContext) -> None:

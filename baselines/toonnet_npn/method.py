@@ -26,7 +26,7 @@ from baselines.common.training import FitSettings, class_indices, fit, run_batch
 
 NAME = "toonnet-npn"
 SEED = 0
-MEMBER_EPOCHS = {"default": 8, "tiny": 10}
+MEMBER_EPOCHS = {"default": 6, "tiny": 10}
 HEAD_EPOCHS = {"default": 40, "tiny": 40}
 EXTRA_MEMBERS = (
     {"seed": 1, "widths": (12, 24, 48, 96), "blocks": (1, 1, 1, 1)},

@@ -9,7 +9,7 @@ from baselines.common.classify import predict_plain_cnn, train_plain_cnn
 
 NAME = "toonnet-resnet"
 SEED = 0
-EPOCHS = {"default": 12, "tiny": 10}
+EPOCHS = {"default": 8, "tiny": 10}
 
 
 def train(ctx: TrainContext) -> None:

@@ -121,13 +121,22 @@ def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x @ y.T / x.shape[1] + 1.0) ** 3
 
 
+def _unbiased_mmd2(k_xx: np.ndarray, k_yy: np.ndarray, k_xy: np.ndarray) -> float:
+    m = len(k_xx)
+    within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+    return float(within - 2.0 * k_xy.sum() / (m * m))
+
+
 def kid_subsets(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100,
-                subset_size: int = 1000, seed: int = 0) -> np.ndarray:
+                subset_size: int = 1000, seed: int = 0,
+                max_kernel_entries: int = 16_000_000) -> np.ndarray:
     """float[subsets]: unbiased polynomial-kernel MMD^2 on each random subset pair.
 
     Subset ``i`` takes the first ``m = min(subset_size, n_a, n_b)`` entries of
     ``rng.permutation(n_a)`` and then of ``rng.permutation(n_b)``, with
-    ``rng = numpy.random.default_rng(seed)``.
+    ``rng = numpy.random.default_rng(seed)``. When the whole kernel matrices are
+    small (at most ``max_kernel_entries`` entries each) they are computed once
+    and each subset reads its block; otherwise each subset computes its own.
     """
     a = np.asarray(features_a, dtype=np.float64)
     b = np.asarray(features_b, dtype=np.float64)
@@ -135,13 +144,20 @@ def kid_subsets(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 1
     if m < 2:
         raise ValueError(f"KID needs at least 2 images per set, got {len(a)} and {len(b)}")
     rng = np.random.default_rng(seed)
+    precomputed = max(len(a), len(b)) ** 2 <= max_kernel_entries
+    if precomputed:
+        k_aa, k_bb = _polynomial_kernel(a, a), _polynomial_kernel(b, b)
+        k_ab = _polynomial_kernel(a, b)
     values = np.empty(subsets)
     for i in range(subsets):
-        x = a[rng.permutation(len(a))[:m]]
-        y = b[rng.permutation(len(b))[:m]]
-        k_xx, k_yy, k_xy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
-        within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
-        values[i] = within - 2.0 * k_xy.sum() / (m * m)
+        x = rng.permutation(len(a))[:m]
+        y = rng.permutation(len(b))[:m]
+        if precomputed:
+            values[i] = _unbiased_mmd2(k_aa[np.ix_(x, x)], k_bb[np.ix_(y, y)], k_ab[np.ix_(x, y)])
+        else:
+            values[i] = _unbiased_mmd2(_polynomial_kernel(a[x], a[x]),
+                                       _polynomial_kernel(b[y], b[y]),
+                                       _polynomial_kernel(a[x], b[y]))
     return values
 
 

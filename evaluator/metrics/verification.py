@@ -117,7 +117,10 @@ def fold_ids(same: np.ndarray, folds: int) -> np.ndarray:
 def best_threshold(similarities: np.ndarray, same: np.ndarray) -> float:
     """Threshold maximising accuracy on these pairs (lowest cut on ties, midpoint placed)."""
     order = np.argsort(similarities, kind="stable")
-    values, labels = similarities[order], same[order]
+    return _best_threshold_sorted(similarities[order], same[order])
+
+
+def _best_threshold_sorted(values: np.ndarray, labels: np.ndarray) -> float:
     rejected_negatives = np.r_[0, np.cumsum(~labels)]
     rejected_positives = np.r_[0, np.cumsum(labels)]
     correct = rejected_negatives + (labels.sum() - rejected_positives)
@@ -137,10 +140,13 @@ def kfold_accuracies(similarities: np.ndarray, same: np.ndarray, folds: int = 10
         raise ValueError(f"{folds}-fold cross-validation needs at least {folds} pairs, "
                          f"got {same.size}")
     ids = fold_ids(same, folds)
+    order = np.argsort(similarities, kind="stable")  # one sort serves every training set
+    sorted_values, sorted_same, sorted_ids = similarities[order], same[order], ids[order]
     accuracies = np.empty(folds)
     for fold in range(folds):
+        train = sorted_ids != fold
+        threshold = _best_threshold_sorted(sorted_values[train], sorted_same[train])
         test = ids == fold
-        threshold = best_threshold(similarities[~test], same[~test])
         accuracies[fold] = np.mean((similarities[test] >= threshold) == same[test])
     return accuracies
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 
 from benchmarks.bundles import BundleUnavailable, bundle_name, bundle_path, role_counts
 from benchmarks.models import Benchmark, ProtocolVersion
-from leaderboards.queries import ranked_submissions
-from leaderboards.table import leaderboard_table
+from leaderboards.table import Cell, best_entry, cache_key, leaderboard_table, sort_metric
+from submissions.models import Submission
 
+LEADERBOARD_CACHE_S = 300
 TASK_INPUTS = {
     "classification": "one cartoon image; the submission scores every class",
     "identification_verification": "a cartoon image with a face box; the submission returns one embedding per image",
@@ -42,15 +45,17 @@ def split_words(split: dict[str, Any]) -> str:
 class BenchmarkCard:
     benchmark: Benchmark
     protocol: ProtocolVersion | None
-    best: Any
+    best: Submission | None
+    best_cell: Cell | None
 
 
 def home(request: HttpRequest) -> HttpResponse:
     cards = []
     for benchmark in Benchmark.objects.filter(is_active=True):
         protocol = benchmark.current_version()
-        best = ranked_submissions(benchmark, protocol).defer("log_tail", "result__details").first()
-        cards.append(BenchmarkCard(benchmark, protocol, best))
+        key = cache_key(protocol, benchmark.rank_by, page=0) + ":best"
+        best = cache.get_or_set(key, lambda: best_entry(benchmark) or (None, None), LEADERBOARD_CACHE_S)
+        cards.append(BenchmarkCard(benchmark, protocol, *best))
     return render(request, "benchmarks/home.html", {"cards": cards})
 
 
@@ -74,7 +79,9 @@ def page_number(request: HttpRequest) -> int:
 def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
-    table = leaderboard_table(benchmark, protocol, request.GET.get("sort"), page_number(request))
+    sort, page = sort_metric(benchmark, request.GET.get("sort")), page_number(request)
+    # Ranking is computed only when the cached fragment is missing or stale (see cache_key).
+    table = SimpleLazyObject(lambda: leaderboard_table(benchmark, protocol, sort, page))
     spec = protocol.spec if protocol is not None else benchmark.spec
     context = {
         "benchmark": benchmark,
@@ -90,6 +97,9 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "task_input": TASK_INPUTS.get(benchmark.task, ""),
         "task_output": TASK_OUTPUTS.get(benchmark.task, ""),
         "table": table,
+        "sort": sort,
+        "table_key": cache_key(protocol, sort, page),
+        "table_ttl_s": LEADERBOARD_CACHE_S,
     }
     return render(request, "benchmarks/detail.html", context)
 

@@ -14,11 +14,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count, Max
+
 from benchmarks.models import Benchmark, ProtocolVersion
 from leaderboards.queries import leaderboard_metrics, ranked_submissions
-from submissions.models import MetricValue, Submission
+from submissions.models import MetricValue, Status, Submission
 
 PAGE_SIZE = 100
+ID_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -87,41 +90,85 @@ def leaderboard_table(
     table = Table(benchmark=benchmark, protocol=protocol, sort=metric, columns=columns)
     if protocol is None:
         return table
-    ranked = ranked_submissions(benchmark, protocol, metric=metric).defer(
-        "log_tail", "status_reason", "description", "command", "result__details", "result__metrics", "result__ci95"
-    )
+    ranked = ranked_submissions(benchmark, protocol, metric=metric)
     table.total = ranked.count()
+    # Rank only ids (a narrow window over every row), then load full rows for one page.
+    ranking = ranked.values_list("pk", "rank")
     if page_size is None:
-        start, window = 0, list(ranked)
+        start, window = 0, list(ranking)
     else:
         table.pages = max(1, math.ceil(table.total / page_size))
         table.page = min(max(1, page), table.pages)
         start = (table.page - 1) * page_size
         # One row more at the top, to know whether the page's first row ties with the one above it.
-        window = list(ranked[max(start - 1, 0): start + page_size])
-    cells = _cells_by_submission([submission.pk for submission in window], [c.name for c in columns])
+        window = list(ranking[max(start - 1, 0): start + page_size])
+    rows_by_id = _submissions([pk for pk, _ in window])
+    cells = _cells_by_submission([pk for pk, _ in window], [c.name for c in columns])
     sort_index = [column.name for column in columns].index(metric)
     previous: Cell | None = None
-    for position, submission in enumerate(window):
-        row_cells = cells.get(submission.pk, [Cell(None, None, None)] * len(columns))
+    for position, (pk, rank) in enumerate(window):
+        row_cells = cells.get(pk, [Cell(None, None, None)] * len(columns))
         current = row_cells[sort_index]
         tied = previous is not None and intervals_overlap(previous, current)
         previous = current
         if page_size is not None and start > 0 and position == 0:
             continue
-        table.rows.append(Row(submission=submission, rank=submission.rank, tied_with_above=tied, cells=row_cells))
+        table.rows.append(Row(submission=rows_by_id[pk], rank=rank, tied_with_above=tied, cells=row_cells))
     return table
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    """Id lists short enough for one ``IN (...)`` on every database (a full export holds thousands)."""
+    return [ids[start: start + ID_BATCH] for start in range(0, len(ids), ID_BATCH)]
+
+
+def _submissions(submission_ids: list[int]) -> dict[int, Submission]:
+    """The listed submissions with owner and result, without the heavy text and JSON fields."""
+    found: dict[int, Submission] = {}
+    for chunk in _chunks(submission_ids):
+        rows = (
+            Submission.objects.filter(pk__in=chunk)
+            .select_related("owner", "result")
+            .only("pk", "method_name", "paper_url", "code_url", "is_baseline", "created", "owner__username",
+                  "result__comparable")
+        )
+        found.update((submission.pk, submission) for submission in rows)
+    return found
+
+
+def best_entry(benchmark: Benchmark) -> tuple[Submission, Cell] | None:
+    """The top of the current leaderboard: the submission and its rank-metric cell."""
+    table = leaderboard_table(benchmark, page=1, page_size=1)
+    if not table.rows:
+        return None
+    return table.rows[0].submission, table.rows[0].cells[0]
 
 
 def _cells_by_submission(submission_ids: list[int], names: list[str]) -> dict[int, list[Cell]]:
     found: dict[int, dict[str, Cell]] = {pk: {} for pk in submission_ids}
-    values = MetricValue.objects.filter(submission_id__in=submission_ids, name__in=names).values_list(
-        "submission_id", "name", "value", "ci_low", "ci_high"
-    )
-    for submission_id, name, value, low, high in values:
-        found[submission_id][name] = Cell(value, low, high)
+    for chunk in _chunks(submission_ids):
+        values = MetricValue.objects.filter(submission_id__in=chunk, name__in=names).values_list(
+            "submission_id", "name", "value", "ci_low", "ci_high"
+        )
+        for submission_id, name, value, low, high in values:
+            found[submission_id][name] = Cell(value, low, high)
     empty = Cell(None, None, None)
     return {pk: [by_name.get(name, empty) for name in names] for pk, by_name in found.items()}
+
+
+def cache_key(protocol: ProtocolVersion | None, sort: str, page: int) -> str:
+    """A key that changes whenever the protocol's leaderboard can: a result stored, replaced or
+    deleted (ranking rows' count and newest id) or a submission shown or hidden (public count).
+
+    Two small indexed queries, much cheaper than ranking; the rendered table is cached under it.
+    Edits that change none of these (a method renamed in the admin) show after the cache expires.
+    """
+    if protocol is None:
+        return f"leaderboard:none:{sort}:{page}"
+    values = MetricValue.objects.filter(protocol=protocol).aggregate(newest=Max("id"), count=Count("id"))
+    shown = Submission.objects.filter(protocol=protocol, status=Status.FINISHED, is_public=True).count()
+    stamp = int(protocol.created.timestamp() * 1e6)
+    return f"leaderboard:{protocol.pk}:{stamp}:{values['newest']}:{values['count']}:{shown}:{sort}:{page}"
 
 
 def row_record(row: Row, columns: list[Column]) -> dict[str, Any]:

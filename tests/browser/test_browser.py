@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -202,4 +201,3 @@ def test_a_participant_signs_up_submits_and_finds_the_result_ranked(
     browser.get(f"{live_server.url}/")
     save_page(browser, "home")
     assert os.path.getsize(SCREENSHOTS / "leaderboard.png") > 10_000
-    shutil.copy(bundle, tmp_path / "kept-bundle.zip")

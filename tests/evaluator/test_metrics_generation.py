@@ -15,6 +15,7 @@ from evaluator.metrics.generation import (
     fid_from_features,
     frechet_distance,
     kid,
+    kid_subsets,
     load_extractor,
     seeded_state_dict,
 )
@@ -85,6 +86,14 @@ def test_kid_on_whole_sets_equals_the_direct_formula():
     rng = np.random.default_rng(7)
     x, y = rng.standard_normal((12, 5)), rng.standard_normal((12, 5)) + 0.5
     assert kid(x, y, subsets=3, subset_size=12) == pytest.approx(direct_kid(x, y), rel=1e-10)
+
+
+def test_kid_from_precomputed_kernels_equals_kid_per_subset():
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((60, 5)), rng.standard_normal((50, 5)) + 0.2
+    np.testing.assert_allclose(kid_subsets(x, y, subsets=7, subset_size=20, seed=3),
+                               kid_subsets(x, y, subsets=7, subset_size=20, seed=3,
+                                           max_kernel_entries=0), rtol=1e-10)
 
 
 def test_kid_is_reproducible_for_a_seed_and_near_zero_for_one_distribution():
