@@ -88,14 +88,16 @@ def main() -> None:
                "device": args.device, "ours_s": ours_s, "rank1": float(np.mean(ours == 1))}
     print(f"Probe ranks: {args.probes} probes x {args.gallery} gallery x {args.dim}-d, "
           f"max_rank {args.max_rank}")
-    print(f"  ours ({args.device}):                {ours_s:8.3f} s   rank-1 {np.mean(ours == 1):.4f}")
+    label = f"ours ({args.device}):"
+    print(f"  {label:34s}{ours_s:8.3f} s   rank-1 {np.mean(ours == 1):.4f}")
     peers = [("faiss IndexFlatIP", faiss_peer)]
     if not args.skip_numpy:
         peers.append(("numpy matmul+argpartition", numpy_peer))
     for name, peer in peers:
         peer_s, ranks = timed(lambda: peer(p, g, truth, args.max_rank))
         mismatches = int(np.sum(ranks != ours))
-        figures[name] = {"peer_s": peer_s, "speedup": peer_s / ours_s, "rank_mismatches": mismatches}
+        figures[name] = {"peer_s": peer_s, "speedup": peer_s / ours_s,
+                         "rank_mismatches": mismatches}
         print(f"  {name + ':':34s}{peer_s:8.3f} s   ratio peer/ours {peer_s / ours_s:.2f}   "
               f"rank mismatches {mismatches}")
     if args.json:

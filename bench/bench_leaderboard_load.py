@@ -9,8 +9,9 @@ results and ranking rows, serves the site with gunicorn on 127.0.0.1 (DEBUG=0,
 WhiteNoise), then loads each URL with ``wrk`` (Debian package) or, without
 it, a thread pool of Python clients bounded in requests and time. Loopback
 only. Prints p50/p95/p99 per URL and the ratio of the leaderboard's p95 to
-its peers': a static file (WhiteNoise) and the home page. Goal: leaderboard
-p95 <= 50 ms.
+its peers': a static file (WhiteNoise) and the home page, plus each URL's
+median latency with one client alone (service time without queueing).
+Goal: leaderboard p95 <= 50 ms.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Load:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    alone_ms: float = 0.0  # median latency of one client alone: the service time without queueing
 
     @property
     def per_second(self) -> float:
@@ -209,6 +211,16 @@ def load_with_threads(name: str, url: str, clients: int, duration_s: int, max_re
     return Load(name, url, "python threads", len(latencies), errors, seconds, p50, p95, p99)
 
 
+def alone_ms(url: str, count: int = 30) -> float:
+    session = requests.Session()
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        session.get(url, timeout=30)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1e3
+
+
 def check_page(url: str, expected_rows: int) -> int:
     page = requests.get(url, timeout=30)
     rows = page.text.count('<td class="rank">')
@@ -258,12 +270,12 @@ def main() -> int:
             script.write_text(WRK_REPORT)
             loads = []
             for name, url in targets.items():
-                for _ in range(5):
-                    requests.get(url, timeout=30)
+                single = alone_ms(url)
                 if use_wrk:
                     loads.append(load_with_wrk(name, url, args.clients, args.duration, script))
                 else:
                     loads.append(load_with_threads(name, url, args.clients, args.duration, args.max_requests))
+                loads[-1].alone_ms = single
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -276,10 +288,11 @@ def main() -> int:
 def report(loads: list[Load], args: argparse.Namespace) -> None:
     print(f"\n{args.clients} concurrent clients, {args.duration} s per URL, gunicorn {args.workers} workers x 4 "
           f"threads, {os.cpu_count()} CPUs, tool: {loads[0].tool}")
-    print(f"{'URL':34} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(f"{'URL':34} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'alone ms':>9}")
     for load in loads:
         print(f"{load.name:34} {load.requests:9d} {load.errors:6d} {load.per_second:8.0f} {load.p50_ms:8.1f} "
-              f"{load.p95_ms:8.1f} {load.p99_ms:8.1f}")
+              f"{load.p95_ms:8.1f} {load.p99_ms:8.1f} {load.alone_ms:9.1f}")
     board = loads[0]
     for peer in loads[3:]:
         print(f"leaderboard p95 / {peer.name} p95 = {board.p95_ms / max(peer.p95_ms, 1e-9):.1f}x")

@@ -24,8 +24,8 @@ $PY manage.py sync_benchmarks
 
 mkdir -p var/log
 echo "==> starting the evaluation worker (log: var/log/worker.log)"
-(cd platform && exec ../$PY -m celery -A toonbench_site worker -B -Q evaluate,maintenance \
-    --concurrency 1 --prefetch-multiplier 1 -n embedded@%h --loglevel INFO) > var/log/worker.log 2>&1 &
+$PY -m celery --workdir platform -A toonbench_site worker -B -Q evaluate,maintenance \
+    --concurrency 1 --prefetch-multiplier 1 -n embedded@%h --loglevel INFO > var/log/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
 

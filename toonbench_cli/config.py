@@ -29,7 +29,7 @@ def load_config() -> dict[str, Any]:
     try:
         return dict(json.loads(path.read_text()))
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise SystemExit(f"{path}: not a valid JSON object ({exc}); delete it and run `toonbench login` again")
+        raise SystemExit(f"{path}: not a valid JSON object ({exc}); delete it and run `toonbench login` again") from None
 
 
 def save_config(config: dict[str, Any]) -> Path:

@@ -35,7 +35,7 @@ class HeadConfig:
     kind: str
     scale: float = 30.0
     margin: float = 0.0
-    epochs: int = 8
+    epochs: int = 6
     tiny_epochs: int = 15
     lr: float = 3e-3
 

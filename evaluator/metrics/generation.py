@@ -82,7 +82,8 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
                      ) -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2), in float64."""
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    mu1 = np.atleast_1d(np.asarray(mu1, np.float64))
+    mu2 = np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1 = np.atleast_2d(np.asarray(sigma1, np.float64))
     sigma2 = np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
@@ -319,10 +320,9 @@ class FeatureExtractor:
         import torch.nn.functional as F
 
         if isinstance(batch, list):  # mixed sizes: resize each as the model would, then stack
-            return torch.cat([
-                F.interpolate(self._model_input(torch.from_numpy(image[None].copy())), size=(299, 299),
-                              mode="bilinear", align_corners=False)
-                for image in batch])
+            singles = [self._model_input(torch.from_numpy(image[None].copy())) for image in batch]
+            return torch.cat([F.interpolate(single, size=(299, 299), mode="bilinear",
+                                            align_corners=False) for single in singles])
         pixels = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2)
         return pixels.float().div_(255.0)  # NHWC memory: already channels_last
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -54,7 +55,10 @@ def home(request: HttpRequest) -> HttpResponse:
     for benchmark in Benchmark.objects.filter(is_active=True):
         protocol = benchmark.current_version()
         key = cache_key(protocol, benchmark.rank_by, page=0) + ":best"
-        best = cache.get_or_set(key, lambda: best_entry(benchmark) or (None, None), LEADERBOARD_CACHE_S)
+        best = cache.get(key)
+        if best is None:
+            best = best_entry(benchmark) or (None, None)
+            cache.set(key, best, LEADERBOARD_CACHE_S)
         cards.append(BenchmarkCard(benchmark, protocol, *best))
     return render(request, "benchmarks/home.html", {"cards": cards})
 
@@ -80,6 +84,11 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
     sort, page = sort_metric(benchmark, request.GET.get("sort")), page_number(request)
+    table_key = cache_key(protocol, sort, page)
+    # Visitors who are not logged in all see the same page: serve it whole from the cache.
+    page_key = anonymous_page_key(request, table_key, benchmark)
+    if page_key is not None and (body := cache.get(page_key)) is not None:
+        return HttpResponse(body)
     # Ranking is computed only when the cached fragment is missing or stale (see cache_key).
     table = SimpleLazyObject(lambda: leaderboard_table(benchmark, protocol, sort, page))
     spec = protocol.spec if protocol is not None else benchmark.spec
@@ -98,10 +107,20 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "task_output": TASK_OUTPUTS.get(benchmark.task, ""),
         "table": table,
         "sort": sort,
-        "table_key": cache_key(protocol, sort, page),
+        "table_key": table_key,
         "table_ttl_s": LEADERBOARD_CACHE_S,
     }
-    return render(request, "benchmarks/detail.html", context)
+    response = render(request, "benchmarks/detail.html", context)
+    if page_key is not None:
+        cache.set(page_key, response.content, LEADERBOARD_CACHE_S)
+    return response
+
+
+def anonymous_page_key(request: HttpRequest, table_key: str, benchmark: Benchmark) -> str | None:
+    """A whole-page cache key for a visitor with no account and no pending message; None otherwise."""
+    if request.user.is_authenticated or len(messages.get_messages(request)):
+        return None
+    return f"page:{table_key}:{benchmark.updated.timestamp()}:{request.get_full_path()}"
 
 
 def bundle_download(request: HttpRequest, slug: str) -> HttpResponse:

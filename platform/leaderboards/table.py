@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Max
 
 from benchmarks.models import Benchmark, ProtocolVersion
@@ -22,6 +23,7 @@ from submissions.models import MetricValue, Status, Submission
 
 PAGE_SIZE = 100
 ID_BATCH = 500
+VERSION_RECHECK_S = 2
 
 
 @dataclass(frozen=True)
@@ -157,18 +159,28 @@ def _cells_by_submission(submission_ids: list[int], names: list[str]) -> dict[in
 
 
 def cache_key(protocol: ProtocolVersion | None, sort: str, page: int) -> str:
-    """A key that changes whenever the protocol's leaderboard can: a result stored, replaced or
-    deleted (ranking rows' count and newest id) or a submission shown or hidden (public count).
-
-    Two small indexed queries, much cheaper than ranking; the rendered table is cached under it.
-    Edits that change none of these (a method renamed in the admin) show after the cache expires.
-    """
+    """The cache key of one rendered leaderboard page; it changes whenever the leaderboard can."""
     if protocol is None:
         return f"leaderboard:none:{sort}:{page}"
-    values = MetricValue.objects.filter(protocol=protocol).aggregate(newest=Max("id"), count=Count("id"))
-    shown = Submission.objects.filter(protocol=protocol, status=Status.FINISHED, is_public=True).count()
+    return f"{leaderboard_version(protocol)}:{sort}:{page}"
+
+
+def leaderboard_version(protocol: ProtocolVersion) -> str:
+    """A version of the protocol's leaderboard: it moves when a result is stored, replaced or
+    deleted (ranking rows' newest id and count) or a submission is shown or hidden (public count).
+
+    Reading it costs two small queries, so each process re-reads it at most every
+    ``VERSION_RECHECK_S`` seconds; edits that move none of these numbers (a method
+    renamed in the admin) show once the cached page expires.
+    """
     stamp = int(protocol.created.timestamp() * 1e6)
-    return f"leaderboard:{protocol.pk}:{stamp}:{values['newest']}:{values['count']}:{shown}:{sort}:{page}"
+
+    def read() -> str:
+        values = MetricValue.objects.filter(protocol=protocol).aggregate(newest=Max("id"), count=Count("id"))
+        shown = Submission.objects.filter(protocol=protocol, status=Status.FINISHED, is_public=True).count()
+        return f"leaderboard:{protocol.pk}:{stamp}:{values['newest']}:{values['count']}:{shown}"
+
+    return str(cache.get_or_set(f"leaderboard-version:{protocol.pk}:{stamp}", read, VERSION_RECHECK_S))
 
 
 def row_record(row: Row, columns: list[Column]) -> dict[str, Any]:

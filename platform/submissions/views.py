@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,15 +27,15 @@ ACTIVE_POLL_SECONDS = 3
 
 @csrf_exempt
 def submit(request: HttpRequest) -> HttpResponse:
-    """The upload cap is installed before the CSRF check reads the body, then CSRF is checked."""
-    refusal = ""
-    if request.method == "POST":
-        refusal = install_size_cap(request)
+    """Visitors are sent to log in before any upload is read; the upload cap is installed
+    before the CSRF check reads the body, then CSRF is checked."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    refusal = install_size_cap(request) if request.method == "POST" else ""
     return _submit(request, refusal)
 
 
 @csrf_protect
-@login_required
 def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
     if request.method == "POST" and not refusal:
         form = SubmissionForm(request.POST, request.FILES)

@@ -173,6 +173,8 @@ def test_a_participant_signs_up_submits_and_finds_the_result_ranked(
     browser.find_element(By.NAME, "artefact").send_keys(str(predictions))
     browser.find_element(By.NAME, "method_name").send_keys("Nearest class mean")
     browser.find_element(By.NAME, "paper_url").send_keys("https://example.org/nearest-mean")
+    assert not browser.find_element(By.NAME, "artefact").find_element(By.XPATH, "..").get_attribute("hidden")
+    save_page(browser, "submit")
     browser.find_element(By.CSS_SELECTOR, "#submit-form button[type=submit]").click()
 
     status = wait.until(ready.presence_of_element_located((By.ID, "status")))

@@ -14,6 +14,7 @@ from evaluator.metrics.generation import (
     GenerationEvidence,
     fid_from_features,
     frechet_distance,
+    gaussian_stats,
     kid,
     kid_subsets,
     load_extractor,
@@ -31,6 +32,13 @@ def scipy_frechet(mu1, sigma1, mu2, sigma2):
     diff = mu1 - mu2
     covmean = linalg.sqrtm(sigma1 @ sigma2).real
     return diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
+
+
+def test_gaussian_stats_are_numpy_mean_and_unbiased_covariance():
+    features = np.random.default_rng(3).standard_normal((20, 4)).astype(np.float32)
+    mu, sigma = gaussian_stats(features)
+    np.testing.assert_allclose(mu, features.astype(np.float64).mean(axis=0))
+    np.testing.assert_allclose(sigma, np.cov(features.astype(np.float64), rowvar=False, ddof=1))
 
 
 @pytest.mark.parametrize("dim", [2, 8, 32])
@@ -143,6 +151,7 @@ def test_an_unknown_extractor_is_refused_with_the_known_names():
         load_extractor("inception-from-the-web", device="cpu")
 
 
+@pytest.mark.slow
 def test_seeded_extractor_is_deterministic_and_marked_non_standard(seeded, image_files):
     extractor, features = seeded
     assert extractor.standard is False and extractor.name == "seeded-inception"
@@ -153,6 +162,7 @@ def test_seeded_extractor_is_deterministic_and_marked_non_standard(seeded, image
     np.testing.assert_allclose(again(image_files), features, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_features_equal_pytorch_fid_get_activations_with_the_same_network(seeded, image_files):
     from pytorch_fid.fid_score import get_activations
 
@@ -162,6 +172,7 @@ def test_features_equal_pytorch_fid_get_activations_with_the_same_network(seeded
     np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fid_of_an_image_set_with_itself_is_zero(seeded):
     _, features = seeded
     assert fid_from_features(features, features) == pytest.approx(0.0, abs=1e-6)
@@ -169,6 +180,7 @@ def test_fid_of_an_image_set_with_itself_is_zero(seeded):
     assert fid_from_features(features[:3], features[1:]) > 0.0
 
 
+@pytest.mark.slow
 def test_a_weights_file_named_by_the_setting_is_used_and_its_hash_recorded(tmp_path, monkeypatch):
     import hashlib
 

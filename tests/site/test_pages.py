@@ -247,3 +247,26 @@ def test_cancel_rerun_and_visibility_buttons_act_on_the_submission(client, toonn
     client.post(f"/submissions/{again.pk}/visibility/", {"public": "0"})
     again.refresh_from_db()
     assert again.is_public is False
+
+
+def test_results_made_with_non_standard_weights_are_marked_not_comparable(client, toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
+    submission = finished_submission(alice, toonnet, toonnet_built, seed=6, method="odd weights")
+    weights = "ab" * 32
+    type(submission.result).objects.filter(pk=submission.result.pk).update(
+        extractor_name="inception-v3-pool3", extractor_weights_sha256=weights, comparable=False)
+    page = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert weights in page and "inception-v3-pool3" in page and "badge warn\">not comparable" in page
+    board = client.get("/benchmarks/toonnet/").content.decode()
+    assert "not comparable</span>" in board
+
+
+def test_paging_keeps_ranks_and_marks_a_tie_across_the_page_boundary(toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
+    from leaderboards.table import leaderboard_table
+
+    oracle = finished_submission(alice, toonnet, toonnet_built, scores=perfect_scores(toonnet_built), method="oracle")
+    first = finished_submission(alice, toonnet, toonnet_built, seed=5, method="first")
+    twin = finished_submission(alice, toonnet, toonnet_built, seed=5, method="twin")
+    pages = [leaderboard_table(toonnet, page=number, page_size=1) for number in (1, 2, 3)]
+    assert [(p.rows[0].submission.pk, p.rows[0].rank, p.rows[0].tied_with_above) for p in pages] == [
+        (oracle.pk, 1, False), (first.pk, 2, False), (twin.pk, 2, True)]
+    assert all(p.total == 3 and p.pages == 3 for p in pages)
