@@ -22,12 +22,22 @@ echo "==> migrating the database"
 $PY manage.py migrate --noinput
 $PY manage.py sync_benchmarks
 
+if ! $PY -c "from evaluator.metrics.generation import find_standard_weights; find_standard_weights()" 2>/dev/null \
+   && [ -z "${TOONBENCH_FID_EXTRACTOR:-}" ]; then
+  export TOONBENCH_FID_EXTRACTOR=seeded-inception
+  echo "note: pytorch-fid's Inception weights are not here (see README, 'FID weights'); cartoonization results"
+  echo "      use the seeded extractor and are marked not comparable with published FIDs."
+fi
+
 mkdir -p var/log
 echo "==> starting the evaluation worker (log: var/log/worker.log)"
 $PY -m celery --workdir platform -A toonbench_site worker -B -Q evaluate,maintenance \
     --concurrency 1 --prefetch-multiplier 1 -n embedded@%h --loglevel INFO > var/log/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
+
+echo "==> training missing baselines in the background; leaderboards fill as they finish (log: var/log/baselines.log)"
+$PY manage.py ensure_baselines > var/log/baselines.log 2>&1 &
 
 echo "==> ToonBench on http://$HOST:$PORT/"
 $PY manage.py runserver "$HOST:$PORT" --noreload

@@ -24,6 +24,7 @@ SEGMENT_SIGMA = 0.6
 SEGMENT_MIN_SIZE = 20
 STRUCTURE_WEIGHT = 0.8
 SATURATION_GAIN = 1.25
+VALUE_GAIN = 1.0
 EDGE_DARKNESS = 0.35
 CANNY_LOW, CANNY_HIGH = 60, 150
 
@@ -66,9 +67,11 @@ def outlines(image: np.ndarray) -> np.ndarray:
     return cv2.Canny(gray, CANNY_LOW, CANNY_HIGH) > 0
 
 
-def boost_saturation(image: np.ndarray, gain: float) -> np.ndarray:
+def boost_colours(image: np.ndarray, saturation_gain: float, value_gain: float) -> np.ndarray:
+    """Scale saturation and value (brightness) of a float RGB image in [0, 1]."""
     hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
-    hsv[..., 1] = np.clip(hsv[..., 1] * gain, 0.0, 1.0)
+    hsv[..., 1] = np.clip(hsv[..., 1] * saturation_gain, 0.0, 1.0)
+    hsv[..., 2] = np.clip(hsv[..., 2] * value_gain, 0.0, 1.0)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
@@ -76,6 +79,6 @@ def cartoonize(photo: np.ndarray) -> np.ndarray:
     """uint8 RGB photo → uint8 RGB cartoon of the same size."""
     smooth = surface(photo)
     flat = structure(smooth)
-    mixed = boost_saturation(STRUCTURE_WEIGHT * flat + (1.0 - STRUCTURE_WEIGHT) * smooth, SATURATION_GAIN)
+    mixed = boost_colours(STRUCTURE_WEIGHT * flat + (1.0 - STRUCTURE_WEIGHT) * smooth, SATURATION_GAIN, VALUE_GAIN)
     mixed[outlines(smooth)] *= EDGE_DARKNESS
     return np.clip(mixed * 255.0 + 0.5, 0, 255).astype(np.uint8)

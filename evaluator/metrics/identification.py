@@ -11,36 +11,40 @@ with ``t`` the true gallery index. ``CMC(k)`` is the share of probes with
 ``rank <= k``. Ranks beyond ``max_rank`` are reported as ``max_rank + 1``;
 the CMC up to ``max_rank`` is exact either way.
 
-Exactness. The search runs in float32 (faiss ``IndexFlatIP`` on CPU, a
-chunked torch matmul plus ``topk`` on GPU) and only proposes candidates: the
-``max_rank + CANDIDATE_MARGIN`` best gallery items per probe. The ranks are
-then decided on float64 similarities of the float64-normalised embeddings,
-computed by one numpy routine for every (probe, gallery item) pair it needs,
-so equal embeddings always give equal similarities and ties fall to the
-lower gallery index in both paths. A float32 dot product of unit vectors is
-within ``delta = 4 (D + 2) 2^-24`` of the float64 one, so when the true
-item's float64 similarity exceeds the last candidate's float32 score by
-more than ``delta`` no item outside the candidates can be ahead of it. The
-rare probes where that does not settle the rank (the true item sits at the
-candidate boundary and fewer than ``max_rank`` candidates beat it) are
-ranked by brute force over the whole gallery in float64.
+How. A rank only needs counts, not a search: no top-k selection is made.
+The similarities ``s_g`` that decide are float64 cosines of the
+float64-normalised embeddings, computed by one numpy routine for every
+(probe, gallery item) pair that needs one, so equal embeddings always give
+equal similarities and ties fall to the lower gallery index. The whole
+probe x gallery score matrix is only computed in float32, block by block (a
+numpy matmul on CPU, a torch matmul on GPU): a float32 cosine of
+float32-normalised vectors is within ``delta = 4 (D + 2) 2^-24`` of the
+float64 one, so a gallery item scoring above ``s_t + delta`` is surely ahead
+of the true item and one scoring below ``s_t - delta`` surely is not. Each
+block is compared with those two limits and counted; only the few items in
+the band between them (near-ties, duplicates) get a float64 similarity.
+Both devices share that exact step, so they give identical ranks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from pydantic import Field
+from tqdm import tqdm
 
 from datasets.components import Params
 from evaluator.metrics import register_metric
 from evaluator.metrics.bootstrap import vectorised
 
 DEFAULT_MAX_RANK = 50
-CANDIDATE_MARGIN = 16
-_ROWS_PER_CHUNK = 65536  # bounds float64 temporaries in the brute-force fallback
+_PROBES_PER_BLOCK = 1024  # with the gallery block: a 32 MB float32 score block on CPU
+_GALLERY_PER_BLOCK = 8192
+_SCORES_PER_TORCH_BLOCK = 1 << 28
+_PAIRS_PER_CHUNK = 8192  # bounds float64 temporaries when settling the band
 _UNIT_ROUNDOFF_32 = 2.0**-24
 
 
@@ -55,11 +59,15 @@ def _unit64(x: np.ndarray) -> np.ndarray:
     return x64 / np.maximum(norms, np.finfo(np.float64).tiny)[..., None]
 
 
-def _unit32(x: np.ndarray) -> np.ndarray:
-    """float32 unit rows for the search (norms in float32; covered by the error bound)."""
+def _unit32(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """float32 unit rows, C-contiguous (norms in float32; covered by the error bound).
+
+    ``out``: a float32 buffer with at least ``len(x)`` rows to write into.
+    """
     x32 = np.asarray(x, dtype=np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", x32, x32))
-    return x32 / np.maximum(norms, np.finfo(np.float32).tiny)[:, None]
+    target = None if out is None else out[:len(x32)]
+    return np.divide(x32, np.maximum(norms, np.finfo(np.float32).tiny)[:, None], out=target)
 
 
 def _dot_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -71,10 +79,20 @@ def float32_error_bound(dim: int) -> float:
     """Bound on |float32 cosine - float64 cosine| of ``dim``-d vectors normalised in float32.
 
     Summation error of a float32 dot product of unit vectors is at most about
-    ``dim * u`` (u = 2^-24), the float32 norms add at most about ``dim * u``
-    more, and rounding the inputs ``2 u``; twice that sum is the margin.
+    ``dim * u`` (u = 2^-24) whatever the summation order, the float32 norms
+    add at most about ``dim * u`` more, and rounding the inputs ``2 u``;
+    twice that sum is the margin.
     """
     return 4.0 * (dim + 2) * _UNIT_ROUNDOFF_32
+
+
+def band_limits(true_similarity: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """float32 ``(low, high)`` per probe: below ``low`` an item is surely behind the true one,
+    above ``high`` surely ahead. Rounded outwards so the float32 limits keep that promise."""
+    delta = float32_error_bound(dim)
+    low = np.nextafter((true_similarity - delta).astype(np.float32), np.float32(-np.inf))
+    high = np.nextafter((true_similarity + delta).astype(np.float32), np.float32(np.inf))
+    return low, high
 
 
 def resolve_device(device: str | None) -> str:
@@ -88,22 +106,74 @@ def resolve_device(device: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _search_faiss(probes: np.ndarray, gallery: np.ndarray, n_candidates: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Top candidates by float32 cosine (faiss exact inner-product search) and the last score."""
-    import faiss
+@dataclass(frozen=True)
+class BlockCounts:
+    """What one block of float32 scores says about the probes ``first .. first + len(above)``.
 
-    index = faiss.IndexFlatIP(gallery.shape[1])
-    index.add(_unit32(gallery))
-    scores, candidates = index.search(_unit32(probes), n_candidates)
-    return candidates.astype(np.int64), scores[:, -1].astype(np.float64)
+    ``above``: items in the block surely ahead of each probe's true item.
+    ``band_probe``/``band_gallery``: global indices of the (probe, item) pairs in the band,
+    the true items themselves left out; float64 decides those.
+    """
+
+    first: int
+    above: np.ndarray
+    band_probe: np.ndarray
+    band_gallery: np.ndarray
 
 
-def _search_torch(probes: np.ndarray, gallery: np.ndarray, n_candidates: int, device: str,
-                  max_scores_in_memory: int = 1 << 28) -> tuple[np.ndarray, np.ndarray]:
-    """The same as :func:`_search_faiss` with a chunked float32 torch matmul + ``topk``.
+def _numpy_blocks(probes32: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
+                  low: np.ndarray, high: np.ndarray) -> Iterator[BlockCounts]:
+    """Blocked float32 matmul (BLAS) on CPU; two comparisons and two row sums per block.
 
-    TF32 is switched off for the call: its round-off would exceed the error bound.
+    Gallery blocks are the outer loop: each is normalised once into a reused buffer
+    (no normalised copy of the whole gallery) and scored against every probe block.
+    The band is located only in the rows where the counts say it holds more than the
+    true item, which on real embeddings is a handful of rows.
+    """
+    items_buffer = np.empty((min(_GALLERY_PER_BLOCK, len(gallery)), gallery.shape[1]),
+                            dtype=np.float32)
+    scores_buffer = np.empty((min(_PROBES_PER_BLOCK, len(probes32)), len(items_buffer)),
+                             dtype=np.float32)
+    for start in range(0, len(gallery), _GALLERY_PER_BLOCK):
+        items = _unit32(gallery[start:start + _GALLERY_PER_BLOCK], out=items_buffer)
+        for first in range(0, len(probes32), _PROBES_PER_BLOCK):
+            rows = slice(first, first + _PROBES_PER_BLOCK)
+            lo, hi = low[rows, None], high[rows, None]
+            scores = np.matmul(probes32[rows], items.T, out=scores_buffer[:len(lo), :len(items)])
+            above = _row_counts(scores > hi)
+            in_band = _row_counts(scores >= lo) - above
+            own, local = _true_items_in_block(truth[rows], start, len(items))
+            true_scores = scores[own, local]
+            above[own] -= true_scores > hi[own, 0]
+            in_band[own] -= (true_scores >= lo[own, 0]) & (true_scores <= hi[own, 0])
+            busy = np.flatnonzero(in_band > 0)
+            pair_row, pair_col = np.nonzero((scores[busy] >= lo[busy]) & (scores[busy] <= hi[busy]))
+            band_probe, band_gallery = first + busy[pair_row], start + pair_col
+            not_true = band_gallery != truth[band_probe]
+            yield BlockCounts(first, above, band_probe[not_true], band_gallery[not_true])
+
+
+def _row_counts(mask: np.ndarray) -> np.ndarray:
+    """Per-row number of True entries (summing the bytes into int32 takes about half the
+    time of ``count_nonzero(axis=1)``; a block row has far fewer than 2^31 entries)."""
+    return mask.view(np.uint8).sum(axis=1, dtype=np.int32)
+
+
+def _true_items_in_block(truth: np.ndarray, start: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (within the probe block) whose true item lies in ``start .. start + size``, and
+    that item's column in the block."""
+    local = truth - start
+    own = np.flatnonzero((local >= 0) & (local < size))
+    return own, local[own]
+
+
+def _torch_blocks(probes: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
+                  low: np.ndarray, high: np.ndarray, device: str) -> Iterator[BlockCounts]:
+    """The same counts as :func:`_numpy_blocks` with torch on ``device`` (CUDA, or CPU in tests).
+
+    TF32 is switched off for the call: its round-off would exceed the error bound. The
+    gallery goes to the device once; probe blocks are sized so a score block holds at
+    most ``_SCORES_PER_TORCH_BLOCK`` entries (1 GiB of float32).
     """
     import torch
     import torch.nn.functional as F
@@ -113,78 +183,88 @@ def _search_torch(probes: np.ndarray, gallery: np.ndarray, n_candidates: int, de
     try:
         with torch.inference_mode():
             units = F.normalize(torch.from_numpy(np.asarray(gallery, np.float32)).to(device), dim=1)
-            chunk = max(1, max_scores_in_memory // max(1, len(gallery)))
-            candidates, boundary = [], []
-            for start in range(0, len(probes), chunk):
-                queries = torch.from_numpy(np.asarray(probes[start:start + chunk], np.float32))
-                queries = F.normalize(queries.to(device), dim=1)
-                scores, indices = torch.topk(queries @ units.T, n_candidates, dim=1)
-                candidates.append(indices.cpu().numpy())
-                boundary.append(scores[:, -1].double().cpu().numpy())
+            items_per_block = min(len(gallery), _SCORES_PER_TORCH_BLOCK)
+            probes_per_block = max(1, _SCORES_PER_TORCH_BLOCK // items_per_block)
+            for first in range(0, len(probes), probes_per_block):
+                rows = slice(first, first + probes_per_block)
+                queries = torch.from_numpy(np.asarray(probes[rows], np.float32)).to(device)
+                queries = F.normalize(queries, dim=1)
+                lo = torch.from_numpy(low[rows]).to(device)[:, None]
+                hi = torch.from_numpy(high[rows]).to(device)[:, None]
+                for start in range(0, len(gallery), items_per_block):
+                    scores = queries @ units[start:start + items_per_block].T
+                    above = (scores > hi).sum(dim=1)
+                    band = (scores >= lo) & (scores <= hi)
+                    own, local = (torch.from_numpy(index).to(device) for index in
+                                  _true_items_in_block(truth[rows], start, scores.shape[1]))
+                    above[own] -= (scores[own, local] > hi[own, 0]).long()
+                    band[own, local] = False
+                    pairs = band.nonzero().cpu().numpy()
+                    yield BlockCounts(first, above.cpu().numpy(), first + pairs[:, 0],
+                                      start + pairs[:, 1])
     finally:
         torch.set_float32_matmul_precision(previous_precision)
-    return np.concatenate(candidates).astype(np.int64), np.concatenate(boundary)
 
 
-def _brute_force_ahead(probe: np.ndarray, gallery: np.ndarray, true_index: int,
-                       true_similarity: float) -> int:
-    """Gallery items ahead of the true one, over the whole gallery in float64."""
-    ahead = 0
-    for start in range(0, len(gallery), _ROWS_PER_CHUNK):
-        similarities = _dot_rows(_unit64(gallery[start:start + _ROWS_PER_CHUNK]), probe[None, :])
-        indices = np.arange(start, start + len(similarities))
-        before = (similarities > true_similarity) | (
-            (similarities == true_similarity) & (indices < true_index))
-        ahead += int(before.sum())
+def _ahead_in_band(probes64: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
+                   true_similarity: np.ndarray, band_probe: np.ndarray,
+                   band_gallery: np.ndarray) -> np.ndarray:
+    """int[P]: band pairs whose float64 similarity puts the item ahead of the true one."""
+    ahead = np.zeros(len(probes64), dtype=np.int64)
+    for start in range(0, len(band_probe), _PAIRS_PER_CHUNK):
+        probe = band_probe[start:start + _PAIRS_PER_CHUNK]
+        item = band_gallery[start:start + _PAIRS_PER_CHUNK]
+        similarity = _dot_rows(probes64[probe], _unit64(gallery[item]))
+        target = true_similarity[probe]
+        before = (similarity > target) | ((similarity == target) & (item < truth[probe]))
+        ahead += np.bincount(probe[before], minlength=len(ahead))
     return ahead
-
-
-def _ranks_from_candidates(probes: np.ndarray, gallery: np.ndarray, true_index: np.ndarray,
-                           candidates: np.ndarray, boundary: np.ndarray, max_rank: int,
-                           chunk: int = 256) -> np.ndarray:
-    """Exact (capped) ranks from float32 candidates; see the module docstring."""
-    whole_gallery = candidates.shape[1] == len(gallery)
-    delta = float32_error_bound(gallery.shape[1])
-    ranks = np.empty(len(probes), dtype=np.int64)
-    for start in range(0, len(probes), chunk):
-        stop = start + chunk
-        probe64 = _unit64(probes[start:stop])
-        truth = true_index[start:stop]
-        cands = candidates[start:stop]
-        true_sim = _dot_rows(probe64, _unit64(gallery[truth]))
-        cand_sim = _dot_rows(probe64[:, None, :], _unit64(gallery[cands]))
-        ahead = (cand_sim > true_sim[:, None]) | (
-            (cand_sim == true_sim[:, None]) & (cands < truth[:, None]))
-        ahead &= cands != truth[:, None]
-        count = ahead.sum(axis=1)
-        settled = whole_gallery | (true_sim > boundary[start:stop] + delta) | (count >= max_rank)
-        for row in np.flatnonzero(~settled):
-            count[row] = _brute_force_ahead(probe64[row], gallery, int(truth[row]), true_sim[row])
-        ranks[start:stop] = np.minimum(count + 1, max_rank + 1)
-    return ranks
 
 
 def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
                 true_gallery_index: np.ndarray, max_rank: int = DEFAULT_MAX_RANK,
-                device: str | None = None) -> np.ndarray:
+                device: str | None = None, engine: str | None = None) -> np.ndarray:
     """int[P]: 1-based rank of each probe's true gallery item, capped at ``max_rank + 1``.
 
-    ``device``: ``"cpu"`` searches with faiss, ``"cuda"``/``"cuda:N"`` with torch;
-    ``None`` picks CUDA when available. Both give identical ranks.
+    ``device``: ``"cpu"`` or ``"cuda"``/``"cuda:N"``; ``None`` picks CUDA when available.
+    ``engine``: ``"numpy"`` (BLAS, CPU only) or ``"torch"`` (any device); ``None`` picks
+    numpy on CPU and torch on CUDA. All choices give identical ranks.
     """
     probes = np.ascontiguousarray(probe_embeddings)
     gallery = np.ascontiguousarray(gallery_embeddings)
     truth = np.asarray(true_gallery_index, dtype=np.int64)
     _check_shapes(probes, gallery, truth, max_rank)
+    device = resolve_device(device)
+    engine = engine or ("torch" if device.startswith("cuda") else "numpy")
+    if engine not in ("numpy", "torch") or (engine == "numpy" and device != "cpu"):
+        raise ValueError(f"engine {engine!r} on device {device!r}: expected 'torch' on any "
+                         "device or 'numpy' on 'cpu'")
     if len(probes) == 0:
         return np.empty(0, dtype=np.int64)
-    n_candidates = min(len(gallery), max_rank + CANDIDATE_MARGIN)
-    device = resolve_device(device)
-    if device.startswith("cuda"):
-        candidates, boundary = _search_torch(probes, gallery, n_candidates, device)
+    probes64 = _unit64(probes)
+    true_similarity = _dot_rows(probes64, _unit64(gallery[truth]))
+    low, high = band_limits(true_similarity, gallery.shape[1])
+    if engine == "torch":
+        blocks = _torch_blocks(probes, gallery, truth, low, high, device)
     else:
-        candidates, boundary = _search_faiss(probes, gallery, n_candidates)
-    return _ranks_from_candidates(probes, gallery, truth, candidates, boundary, max_rank)
+        blocks = _numpy_blocks(_unit32(probes), gallery, truth, low, high)
+    return ranks_from_blocks(blocks, probes64, gallery, truth, true_similarity, max_rank)
+
+
+def ranks_from_blocks(blocks: Iterator[BlockCounts], probes64: np.ndarray, gallery: np.ndarray,
+                      truth: np.ndarray, true_similarity: np.ndarray, max_rank: int
+                      ) -> np.ndarray:
+    """Add up the sure counts and the float64 verdicts on the band; cap at ``max_rank + 1``.
+
+    Band pairs of probes already known to rank beyond ``max_rank`` are skipped.
+    """
+    ahead = np.zeros(len(probes64), dtype=np.int64)
+    for block in tqdm(blocks, desc="probe ranks", unit="block", leave=False, disable=None):
+        ahead[block.first:block.first + len(block.above)] += block.above
+        open_pairs = ahead[block.band_probe] < max_rank
+        ahead += _ahead_in_band(probes64, gallery, truth, true_similarity,
+                                block.band_probe[open_pairs], block.band_gallery[open_pairs])
+    return np.minimum(ahead + 1, max_rank + 1)
 
 
 def _check_shapes(probes: np.ndarray, gallery: np.ndarray, truth: np.ndarray, max_rank: int

@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 
 from evaluator.metrics import METRICS
-from evaluator.metrics.identification import (
-    IdentificationEvidence,
-    _ranks_from_candidates,
-    _search_torch,
-    cmc_curve,
-    probe_ranks,
-)
+from evaluator.metrics import identification
+from evaluator.metrics.identification import IdentificationEvidence, cmc_curve, probe_ranks
+
+ENGINES = ["numpy", "torch"]
 
 
 def reference_ranks(probes, gallery, truth):
@@ -45,22 +42,61 @@ def tied_case(seed=0):
     return p, g, truth
 
 
-@pytest.mark.parametrize("case", [random_case, tied_case])
-def test_ranks_equal_a_stable_argsort_of_the_whole_gallery(case):
+def near_duplicates_case():
+    """Gallery rows that differ from the probe direction by ~1e-6 per entry: their cosines
+    differ by ~1e-12, far below float32 resolution, so only the float64 step can order them."""
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal(32)
+    g = rng.standard_normal((120, 32))
+    g[40:100] = base + 1e-6 * rng.standard_normal((60, 32))
+    g = g.astype(np.float32)
+    truth = np.array([40, 55, 70, 99, 3])
+    p = np.repeat(base[None].astype(np.float32), len(truth), axis=0)
+    p[-1] = g[3]
+    return p, g, truth
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 7 probes x 50 gallery items (numpy) and 64 scores (torch), so every case
+    spans many blocks and true items sit at block edges."""
+    monkeypatch.setattr(identification, "_PROBES_PER_BLOCK", 7)
+    monkeypatch.setattr(identification, "_GALLERY_PER_BLOCK", 50)
+    monkeypatch.setattr(identification, "_SCORES_PER_TORCH_BLOCK", 64)
+    monkeypatch.setattr(identification, "_PAIRS_PER_CHUNK", 5)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("blocks", ["default", "small"])
+@pytest.mark.parametrize("case", [random_case, tied_case, near_duplicates_case])
+def test_ranks_equal_a_stable_argsort_of_the_whole_gallery(case, blocks, engine, request):
+    if blocks == "small":
+        request.getfixturevalue("small_blocks")
     p, g, truth = case()
     expected = reference_ranks(p.astype(np.float64), g.astype(np.float64), truth)
-    np.testing.assert_array_equal(probe_ranks(p, g, truth, max_rank=len(g), device="cpu"),
-                                  expected)
+    np.testing.assert_array_equal(
+        probe_ranks(p, g, truth, max_rank=len(g), device="cpu", engine=engine), expected)
 
 
-@pytest.mark.parametrize("case", [random_case, tied_case])
+def test_near_duplicates_are_ordered_beyond_float32_resolution():
+    p, g, truth = near_duplicates_case()
+    similarities32 = (p[:1] / np.linalg.norm(p[:1])) @ (g[40:100] / np.linalg.norm(
+        g[40:100], axis=1, keepdims=True)).T
+    assert np.ptp(similarities32) < 1e-6  # float32 cannot tell these sixty items apart
+    ranks = probe_ranks(p, g, truth, max_rank=len(g), device="cpu")
+    assert len(set(ranks[:4].tolist())) == 4
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", [random_case, tied_case, near_duplicates_case])
 @pytest.mark.parametrize("max_rank", [1, 3, 10])
-def test_ranks_beyond_max_rank_are_reported_as_max_rank_plus_one(case, max_rank):
-    p, g, truth = case(seed=1)
+def test_ranks_beyond_max_rank_are_reported_as_max_rank_plus_one(case, max_rank, engine,
+                                                                small_blocks):
+    p, g, truth = case() if case is near_duplicates_case else case(seed=1)
     expected = np.minimum(reference_ranks(p.astype(np.float64), g.astype(np.float64), truth),
                           max_rank + 1)
-    np.testing.assert_array_equal(probe_ranks(p, g, truth, max_rank=max_rank, device="cpu"),
-                                  expected)
+    np.testing.assert_array_equal(
+        probe_ranks(p, g, truth, max_rank=max_rank, device="cpu", engine=engine), expected)
 
 
 def test_a_tie_with_the_true_item_goes_to_the_lower_gallery_index():
@@ -73,8 +109,8 @@ def test_a_tie_with_the_true_item_goes_to_the_lower_gallery_index():
 
 
 def many_copies_case():
-    """Eighty exact copies of one vector, more than the search keeps as candidates, so the
-    search cannot tell which copies come first; true items sit among the copies."""
+    """Eighty exact copies of one vector, more than max_rank for most caps and spread
+    over several blocks; true items sit among the copies."""
     rng = np.random.default_rng(11)
     g = rng.choice([-1.0, 1.0], size=(300, 64)).astype(np.float32)
     g[100:180] = g[100]
@@ -84,16 +120,15 @@ def many_copies_case():
     return p, g, truth
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("max_rank", [1, 3, 10, 60, 100])
-def test_ties_across_the_candidate_boundary_are_ranked_over_the_whole_gallery(max_rank):
+def test_many_exact_copies_are_ranked_by_gallery_index(max_rank, engine, small_blocks):
     p, g, truth = many_copies_case()
     expected = np.minimum(reference_ranks(p.astype(np.float64), g.astype(np.float64), truth),
                           max_rank + 1)
     assert expected[:5].tolist() == [min(r, max_rank + 1) for r in (1, 2, 4, 51, 80)]
-    np.testing.assert_array_equal(probe_ranks(p, g, truth, max_rank, device="cpu"), expected)
-    candidates, boundary = _search_torch(p, g, max_rank + 16, "cpu")
-    np.testing.assert_array_equal(
-        _ranks_from_candidates(p, g, truth, candidates, boundary, max_rank), expected)
+    np.testing.assert_array_equal(probe_ranks(p, g, truth, max_rank, device="cpu",
+                                              engine=engine), expected)
 
 
 def test_embedding_norms_do_not_change_ranks():
@@ -104,13 +139,31 @@ def test_embedding_norms_do_not_change_ranks():
 
 
 @pytest.mark.parametrize("case", [random_case, tied_case])
-def test_the_torch_search_gives_the_same_ranks_as_faiss(case):
+def test_the_torch_engine_gives_the_same_ranks_as_numpy(case):
     p, g, truth = case(seed=3)
-    max_rank = 5
-    candidates, boundary = _search_torch(p, g, max_rank + 16, "cpu",
-                                         max_scores_in_memory=4096)
-    ranks = _ranks_from_candidates(p, g, truth, candidates, boundary, max_rank)
-    np.testing.assert_array_equal(ranks, probe_ranks(p, g, truth, max_rank, device="cpu"))
+    for max_rank in (1, 5, 50):
+        np.testing.assert_array_equal(
+            probe_ranks(p, g, truth, max_rank, device="cpu", engine="torch"),
+            probe_ranks(p, g, truth, max_rank, device="cpu", engine="numpy"))
+
+
+def test_ranks_agree_with_float64_counts_on_a_gallery_spanning_many_blocks():
+    """Bench-like shapes with the default blocks (two probe blocks, three gallery blocks):
+    ranks counted from a float64 BLAS similarity matrix."""
+    rng = np.random.default_rng(8)
+    g = rng.standard_normal((20000, 64)).astype(np.float32)
+    truth = rng.integers(0, len(g), 1100)
+    p = (g[truth] + 2.0 * rng.standard_normal((len(truth), 64))).astype(np.float32)
+    g64, p64 = g.astype(np.float64), p.astype(np.float64)
+    similarities = (p64 / np.linalg.norm(p64, axis=1, keepdims=True)) @ (
+        g64 / np.linalg.norm(g64, axis=1, keepdims=True)).T
+    true_similarities = similarities[np.arange(len(truth)), truth][:, None]
+    expected = np.minimum((similarities > true_similarities).sum(axis=1) + 1, 51)
+    assert np.any(expected == 1) and np.any((expected > 1) & (expected < 51))
+    assert np.any(expected == 51)
+    np.testing.assert_array_equal(probe_ranks(p, g, truth, 50, device="cpu"), expected)
+    np.testing.assert_array_equal(probe_ranks(p, g, truth, 50, device="cpu", engine="torch"),
+                                  expected)
 
 
 @pytest.mark.gpu
@@ -143,6 +196,12 @@ def test_cmc_rank_refuses_a_rank_beyond_the_computed_ranks():
     definition = METRICS.get("cmc_rank")
     with pytest.raises(ValueError, match="max_rank=5"):
         definition.fn(evidence, definition.params_model(k=10))
+
+
+def test_it_rejects_the_numpy_engine_on_a_gpu():
+    p, g, truth = random_case()
+    with pytest.raises(ValueError, match="'numpy' on 'cpu'"):
+        probe_ranks(p, g, truth, device="cuda", engine="numpy")
 
 
 def test_it_rejects_a_true_index_outside_the_gallery():

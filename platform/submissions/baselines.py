@@ -1,0 +1,95 @@
+"""Put every bundled baseline on its benchmark's current leaderboard.
+
+Baselines go through the same path as users' submissions: a ``local``
+submission (the baseline's predict command) flagged as baseline, queued and
+evaluated by the worker. Checkpoints are trained first when missing and are
+reused on later runs (they are keyed by the protocol hash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from baselines.registry import Baseline, all_baselines, ensure_checkpoint
+from benchmarks.models import Benchmark
+from datasets.build import load_built
+from submissions.models import Kind, Status, Submission
+from submissions.services import create_submission
+
+BASELINE_OWNER = "toonbench"
+# A baseline already queued, running or finished on the current protocol is left alone;
+# one that failed or was cancelled is submitted again.
+KEPT_STATUSES = [Status.QUEUED, Status.RUNNING, Status.SCORING, Status.FINISHED]
+
+
+@dataclass
+class BaselineReport:
+    submitted: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def baseline_owner():  # noqa: ANN201 (the configured user model)
+    user_model = get_user_model()
+    owner, created = user_model.objects.get_or_create(username=BASELINE_OWNER)
+    if created:
+        owner.set_unusable_password()
+        owner.save(update_fields=["password"])
+    return owner
+
+
+def ensure_baselines(
+    data_root: Path,
+    *,
+    benchmarks: list[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> BaselineReport:
+    """Train missing checkpoints and submit each baseline missing from its current protocol."""
+    report = BaselineReport()
+    owner = baseline_owner()
+    for baseline in all_baselines():
+        if benchmarks and baseline.benchmark not in benchmarks:
+            continue
+        outcome = _submit_if_missing(baseline, data_root, owner, log)
+        if outcome == "submitted":
+            report.submitted.append(baseline.name)
+        elif outcome == "present":
+            report.present.append(baseline.name)
+        else:
+            report.skipped.append(f"{baseline.name}: {outcome}")
+    return report
+
+
+def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable[[str], None]) -> str:  # noqa: ANN001
+    benchmark = Benchmark.objects.filter(slug=baseline.benchmark).first()
+    protocol = benchmark.current_version() if benchmark else None
+    if protocol is None:
+        return f"benchmark {baseline.benchmark!r} has no built protocol (run sync_benchmarks)"
+    already = Submission.objects.filter(
+        protocol=protocol, is_baseline=True, method_name=baseline.method, status__in=KEPT_STATUSES
+    )
+    if already.exists():
+        return "present"
+    built = load_built(baseline.benchmark, data_root)
+    if built.protocol_hash != protocol.protocol_hash:
+        return f"built data ({built.protocol_hash[:12]}) differs from the current protocol; run sync_benchmarks"
+    if baseline.needs_training:
+        log(f"training {baseline.name} on {baseline.benchmark} (reused on later runs)")
+    checkpoint = ensure_checkpoint(baseline, built)
+    create_submission(
+        owner,
+        benchmark,
+        Kind.LOCAL,
+        baseline.method,
+        command=baseline.runner_command(checkpoint),
+        is_baseline=True,
+        description=baseline.summary,
+        paper_url=baseline.paper_url,
+        is_public=True,
+    )
+    log(f"submitted {baseline.name}")
+    return "submitted"
