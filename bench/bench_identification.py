@@ -1,5 +1,10 @@
 """Exact probe ranks: ours vs a bare faiss IndexFlatIP search and numpy matmul + argpartition.
 
+On CPU, ours runs twice: the default counting engine and ``engine="faiss"``
+(faiss candidates, ranks settled by the same exact step). The faiss engine's
+row gives its time, its ratio to the bare faiss search and its rank
+mismatches against the default engine.
+
     .venv/bin/python bench/bench_identification.py [--probes 1000] [--gallery 100000] [--dim 512]
                                                    [--device cpu|cuda] [--max-rank 50]
                                                    [--repeats 3]
@@ -103,18 +108,32 @@ def main() -> None:
     if args.device.startswith("cuda"):  # warm up CUDA context and kernels outside the timing
         probe_ranks(p[:8], g[:1000], truth[:8] % 1000, args.max_rank, device=args.device)
     ours_label = f"ours ({args.device})"
-    tools = {ours_label: lambda: probe_ranks(p, g, truth, args.max_rank, device=args.device),
-             "faiss IndexFlatIP": lambda: faiss_peer(p, g, truth, args.max_rank)}
+    faiss_engine_label = "ours, engine=faiss (cpu)"
+    tools = {ours_label: lambda: probe_ranks(p, g, truth, args.max_rank, device=args.device)}
+    if args.device == "cpu":
+        tools[faiss_engine_label] = lambda: probe_ranks(p, g, truth, args.max_rank,
+                                                        device="cpu", engine="faiss")
+    tools["faiss IndexFlatIP"] = lambda: faiss_peer(p, g, truth, args.max_rank)
     if not args.skip_numpy:
         tools["numpy matmul+argpartition"] = lambda: numpy_peer(p, g, truth, args.max_rank)
     best = best_of_rounds(tools, args.repeats)
     ours_s, ours = best.pop(ours_label)
+    faiss_engine = best.pop(faiss_engine_label, None)
     figures = {"benchmark": f"probe ranks {args.probes}x{args.gallery}x{args.dim}",
                "device": args.device, "repeats": args.repeats, "ours_s": ours_s,
                "rank1": float(np.mean(ours == 1))}
     print(f"Probe ranks: {args.probes} probes x {args.gallery} gallery x {args.dim}-d, "
           f"max_rank {args.max_rank}, best of {args.repeats} interleaved rounds")
     print(f"  {ours_label + ':':34s}{ours_s:8.3f} s   rank-1 {np.mean(ours == 1):.4f}")
+    if faiss_engine is not None:
+        engine_s, engine_ranks = faiss_engine
+        bare_faiss_s = best["faiss IndexFlatIP"][0]
+        mismatches = int(np.sum(engine_ranks != ours))
+        figures[faiss_engine_label] = {"ours_s": engine_s,
+                                       "bare_faiss_ratio": bare_faiss_s / engine_s,
+                                       "rank_mismatches": mismatches}
+        print(f"  {faiss_engine_label + ':':34s}{engine_s:8.3f} s   ratio bare faiss/this "
+              f"{bare_faiss_s / engine_s:.2f}   rank mismatches {mismatches}")
     for name, (peer_s, ranks) in best.items():
         mismatches = int(np.sum(ranks != ours))
         figures[name] = {"peer_s": peer_s, "speedup": peer_s / ours_s,

@@ -24,6 +24,15 @@ of the true item and one scoring below ``s_t - delta`` surely is not. Each
 block is compared with those two limits and counted; only the few items in
 the band between them (near-ties, duplicates) get a float64 similarity.
 Both devices share that exact step, so they give identical ranks.
+
+The ``"faiss"`` engine reaches the same counts another way: an exact faiss
+``IndexFlatIP`` search for the top ``max_rank + 16`` float32 scores gives each
+probe a candidate list, and the list certifies the rank when it holds the
+whole gallery, when its last score lies below the band (every other item is
+then surely behind), or when ``max_rank`` of its items are surely ahead. The
+list's band pairs go to the same float64 step; a probe whose list certifies
+nothing (its last scores are ties with the true item) gets the exact count
+over the whole gallery.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ _PROBES_PER_BLOCK = 1024  # with the gallery block: a 32 MB float32 score block 
 _GALLERY_PER_BLOCK = 8192
 _SCORES_PER_TORCH_BLOCK = 1 << 28
 _PAIRS_PER_CHUNK = 8192  # bounds float64 temporaries when settling the band
+_FAISS_MARGIN = 16  # candidates past max_rank, so a true item near the cap is still certified
 _UNIT_ROUNDOFF_32 = 2.0**-24
 
 
@@ -206,6 +216,58 @@ def _torch_blocks(probes: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
         torch.set_float32_matmul_precision(previous_precision)
 
 
+def _faiss_blocks(probes32: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
+                  low: np.ndarray, high: np.ndarray, max_rank: int) -> Iterator[BlockCounts]:
+    """Counts from an exact faiss ``IndexFlatIP`` search (CPU), then exact counts over the
+    whole gallery for the probes whose candidate list could not certify their rank.
+
+    faiss's float32 scores obey the same error bound (it holds whatever the summation
+    order), and every item left out of a list scores at most the list's last score.
+    """
+    import faiss
+
+    index = faiss.IndexFlatIP(gallery.shape[1])
+    index.add(_unit32(gallery))
+    depth = min(len(gallery), max_rank + _FAISS_MARGIN)
+    scores, items = index.search(probes32, depth)
+    counts, uncertified = candidate_counts(scores, items, truth, low, high, max_rank,
+                                           whole_gallery=depth == len(gallery))
+    yield counts
+    if len(uncertified):
+        yield from _blocks_for_probes(uncertified, probes32, gallery, truth, low, high)
+
+
+def candidate_counts(scores: np.ndarray, items: np.ndarray, truth: np.ndarray,
+                     low: np.ndarray, high: np.ndarray, max_rank: int, whole_gallery: bool
+                     ) -> tuple[BlockCounts, np.ndarray]:
+    """Counts from each probe's top-k candidates (float32 ``scores`` sorted descending and
+    their gallery ``items``), and the probes whose candidates cannot certify the rank.
+
+    A list certifies when it is the whole gallery, when its last score is below ``low``
+    (nothing outside it can be ahead or in the band), or when ``max_rank`` of its items
+    are surely ahead (the rank is capped whatever lies outside). Uncertified probes get
+    no counts here.
+    """
+    others = items != truth[:, None]
+    above = _row_counts((scores > high[:, None]) & others)
+    certified = whole_gallery | (scores[:, -1] < low) | (above >= max_rank)
+    in_band = (scores >= low[:, None]) & (scores <= high[:, None]) & others
+    band_probe, band_column = np.nonzero(in_band & certified[:, None])
+    above[~certified] = 0
+    return (BlockCounts(0, above, band_probe, items[band_probe, band_column]),
+            np.flatnonzero(~certified))
+
+
+def _blocks_for_probes(rows: np.ndarray, probes32: np.ndarray, gallery: np.ndarray,
+                       truth: np.ndarray, low: np.ndarray, high: np.ndarray
+                       ) -> Iterator[BlockCounts]:
+    """:func:`_numpy_blocks` for the probes ``rows`` only, counts put back at their places."""
+    for block in _numpy_blocks(probes32[rows], gallery, truth[rows], low[rows], high[rows]):
+        above = np.zeros(len(probes32), dtype=np.int64)
+        above[rows[block.first:block.first + len(block.above)]] = block.above
+        yield BlockCounts(0, above, rows[block.band_probe], block.band_gallery)
+
+
 def _ahead_in_band(probes64: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
                    true_similarity: np.ndarray, band_probe: np.ndarray,
                    band_gallery: np.ndarray) -> np.ndarray:
@@ -227,8 +289,15 @@ def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
     """int[P]: 1-based rank of each probe's true gallery item, capped at ``max_rank + 1``.
 
     ``device``: ``"cpu"`` or ``"cuda"``/``"cuda:N"``; ``None`` picks CUDA when available.
-    ``engine``: ``"numpy"`` (BLAS, CPU only) or ``"torch"`` (any device); ``None`` picks
-    numpy on CPU and torch on CUDA. All choices give identical ranks.
+    ``engine``: ``"numpy"`` (BLAS counts, CPU only), ``"torch"`` (counts, any device) or
+    ``"faiss"`` (faiss-cpu candidates, CPU only); ``None`` picks numpy on CPU and torch on
+    CUDA. All choices give identical ranks.
+
+    Counting is the default because a rank needs no search: the counting engines pay one
+    float32 matmul and two comparisons per score, where a top-k search also keeps a heap
+    per probe (see docs/performance.md for the measured difference). The faiss engine is
+    for hosts where faiss is the gallery's home anyway, e.g. very large galleries served
+    from a faiss index, and as an independent route to the same ranks.
     """
     probes = np.ascontiguousarray(probe_embeddings)
     gallery = np.ascontiguousarray(gallery_embeddings)
@@ -236,9 +305,9 @@ def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
     _check_shapes(probes, gallery, truth, max_rank)
     device = resolve_device(device)
     engine = engine or ("torch" if device.startswith("cuda") else "numpy")
-    if engine not in ("numpy", "torch") or (engine == "numpy" and device != "cpu"):
+    if engine not in ("numpy", "torch", "faiss") or (engine != "torch" and device != "cpu"):
         raise ValueError(f"engine {engine!r} on device {device!r}: expected 'torch' on any "
-                         "device or 'numpy' on 'cpu'")
+                         "device, or 'numpy' or 'faiss' on 'cpu'")
     if len(probes) == 0:
         return np.empty(0, dtype=np.int64)
     probes64 = _unit64(probes)
@@ -246,6 +315,8 @@ def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
     low, high = band_limits(true_similarity, gallery.shape[1])
     if engine == "torch":
         blocks = _torch_blocks(probes, gallery, truth, low, high, device)
+    elif engine == "faiss":
+        blocks = _faiss_blocks(_unit32(probes), gallery, truth, low, high, max_rank)
     else:
         blocks = _numpy_blocks(_unit32(probes), gallery, truth, low, high)
     return ranks_from_blocks(blocks, probes64, gallery, truth, true_similarity, max_rank)

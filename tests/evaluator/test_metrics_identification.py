@@ -9,7 +9,7 @@ from evaluator.metrics import METRICS
 from evaluator.metrics import identification
 from evaluator.metrics.identification import IdentificationEvidence, cmc_curve, probe_ranks
 
-ENGINES = ["numpy", "torch"]
+ENGINES = ["numpy", "torch", "faiss"]
 
 
 def reference_ranks(probes, gallery, truth):
@@ -138,12 +138,13 @@ def test_embedding_norms_do_not_change_ranks():
                                   probe_ranks(p, g, truth, device="cpu"))
 
 
+@pytest.mark.parametrize("engine", ["torch", "faiss"])
 @pytest.mark.parametrize("case", [random_case, tied_case])
-def test_the_torch_engine_gives_the_same_ranks_as_numpy(case):
+def test_the_other_engines_give_the_same_ranks_as_numpy(case, engine):
     p, g, truth = case(seed=3)
     for max_rank in (1, 5, 50):
         np.testing.assert_array_equal(
-            probe_ranks(p, g, truth, max_rank, device="cpu", engine="torch"),
+            probe_ranks(p, g, truth, max_rank, device="cpu", engine=engine),
             probe_ranks(p, g, truth, max_rank, device="cpu", engine="numpy"))
 
 
@@ -162,8 +163,34 @@ def test_ranks_agree_with_float64_counts_on_a_gallery_spanning_many_blocks():
     assert np.any(expected == 1) and np.any((expected > 1) & (expected < 51))
     assert np.any(expected == 51)
     np.testing.assert_array_equal(probe_ranks(p, g, truth, 50, device="cpu"), expected)
-    np.testing.assert_array_equal(probe_ranks(p, g, truth, 50, device="cpu", engine="torch"),
-                                  expected)
+    for engine in ("torch", "faiss"):
+        np.testing.assert_array_equal(probe_ranks(p, g, truth, 50, device="cpu", engine=engine),
+                                      expected)
+
+
+def test_faiss_candidates_that_are_all_ties_with_the_true_item_leave_the_probe_uncertified():
+    """Probes 0-4 equal the eighty copies: any top-k list of them is all ties with the true
+    item, so only a count over the whole gallery ranks them. Probe 5 equals a random +-1 row
+    whose nearest other row is far below it, so its list certifies rank 1."""
+    p, g, truth = many_copies_case()
+    max_rank, depth = 10, 26
+    unit_p, unit_g = p / np.linalg.norm(p, axis=1, keepdims=True), g / np.linalg.norm(
+        g, axis=1, keepdims=True)
+    scores = unit_p @ unit_g.T
+    items = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
+    true_similarity = scores[np.arange(len(truth)), truth].astype(np.float64)
+    low, high = identification.band_limits(true_similarity, g.shape[1])
+    counts, uncertified = identification.candidate_counts(
+        np.take_along_axis(scores, items, axis=1), items, truth, low, high, max_rank,
+        whole_gallery=False)
+    assert uncertified.tolist() == [0, 1, 2, 3, 4]
+    assert counts.above.tolist() == [0] * 6 and counts.band_probe.size == 0
+
+
+def test_the_faiss_engine_falls_back_to_exact_counts_on_ties(small_blocks):
+    p, g, truth = many_copies_case()
+    assert probe_ranks(p, g, truth, 10, device="cpu", engine="faiss").tolist() == [
+        1, 2, 4, 11, 11, 1]
 
 
 @pytest.mark.gpu
@@ -198,10 +225,17 @@ def test_cmc_rank_refuses_a_rank_beyond_the_computed_ranks():
         definition.fn(evidence, definition.params_model(k=10))
 
 
-def test_it_rejects_the_numpy_engine_on_a_gpu():
+@pytest.mark.parametrize("engine", ["numpy", "faiss"])
+def test_it_rejects_the_cpu_engines_on_a_gpu(engine):
     p, g, truth = random_case()
-    with pytest.raises(ValueError, match="'numpy' on 'cpu'"):
-        probe_ranks(p, g, truth, device="cuda", engine="numpy")
+    with pytest.raises(ValueError, match="'numpy' or 'faiss' on 'cpu'"):
+        probe_ranks(p, g, truth, device="cuda", engine=engine)
+
+
+def test_it_rejects_an_unknown_engine():
+    p, g, truth = random_case()
+    with pytest.raises(ValueError, match="engine 'annoy'"):
+        probe_ranks(p, g, truth, device="cpu", engine="annoy")
 
 
 def test_it_rejects_a_true_index_outside_the_gallery():
