@@ -120,9 +120,9 @@ _add("illustration-cnn-svm-optimized", "illustration", "Optimized CNN + SVM", IL
 _add("icartoonface-softmax", "icartoonface", "Softmax", ICARTOONFACE_PAPER, True, "embeddings",
      "Face embedding network trained with a softmax classifier over the train identities.")
 _add("icartoonface-cosface", "icartoonface", "CosFace", ICARTOONFACE_PAPER, True, "embeddings",
-     "The same embedding network trained with a CosFace head (s=30, m=0.35).")
+     "The same embedding network trained with a CosFace head (s=20, m=0.2).")
 _add("icartoonface-arcface", "icartoonface", "ArcFace", ICARTOONFACE_PAPER, True, "embeddings",
-     "The same embedding network trained with an ArcFace head (s=30, m=0.5).")
+     "The same embedding network trained with an ArcFace head (s=20, m=0.3).")
 _add("cartoon-identity", "cartoonization", "Identity (input photo)", WHITEBOX_PAPER, False, "images",
      "Returns each photo unchanged: the floor for FID with real.")
 _add("cartoon-opencv-stylization", "cartoonization", "OpenCV stylization", WHITEBOX_PAPER, False, "images",

