@@ -1,13 +1,14 @@
 """Leaderboard page under load: 10,000 ranked submissions, gunicorn with production settings, 50 clients.
 
     .venv/bin/python bench/bench_leaderboard_load.py [--submissions 10000] [--clients 50]
-        [--duration 10] [--max-requests 20000] [--workers 2] [--json FILE]
+        [--duration 10] [--warmup 2] [--max-requests 20000] [--workers 4] [--threads 2] [--json FILE]
 
 Builds the tiny toonnet into a temporary folder, creates a SQLite site there
 (migrate, sync, collectstatic), bulk-creates the submissions with their
 results and ranking rows, serves the site with gunicorn on 127.0.0.1 (DEBUG=0,
 WhiteNoise), then loads each URL with ``wrk`` (Debian package) or, without
-it, a thread pool of Python clients bounded in requests and time. Loopback
+it, a thread pool of Python clients bounded in requests and time, after an
+untimed warm-up load of ``--warmup`` seconds (0: measure cold). Loopback
 only. Prints p50/p95/p99 per URL and the ratio of the leaderboard's p95 to
 its peers': a static file (WhiteNoise) and the home page, plus each URL's
 median latency with one client alone (service time without queueing).
@@ -147,10 +148,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gunicorn(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("gunicorn")), "--chdir", str(REPO_ROOT / "platform"),
                "toonbench_site.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"]
+               "--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"]
     return subprocess.Popen(command, cwd=REPO_ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
 
 
@@ -211,6 +212,14 @@ def load_with_threads(name: str, url: str, clients: int, duration_s: int, max_re
     return Load(name, url, "python threads", len(latencies), errors, seconds, p50, p95, p99)
 
 
+def warm_up(url: str, clients: int, seconds: int, script: Path, use_wrk: bool) -> None:
+    """Untimed load, so every worker process has the page in its caches before the timing starts."""
+    if use_wrk:
+        load_with_wrk("warm-up", url, clients, seconds, script)
+    else:
+        load_with_threads("warm-up", url, clients, seconds, max_requests=500)
+
+
 def alone_ms(url: str, count: int = 30) -> float:
     session = requests.Session()
     timings = []
@@ -235,7 +244,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per URL")
     parser.add_argument("--max-requests", type=int, default=20_000, help="bound for the Python client")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed seconds of load before each URL's timing")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -253,7 +264,7 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = folder / "gunicorn.log"
-        server = start_gunicorn(port, args.workers, log)
+        server = start_gunicorn(port, args.workers, args.threads, log)
         try:
             wait_until_up(f"{base}/", server, log)
             targets = {
@@ -270,6 +281,8 @@ def main() -> int:
             script.write_text(WRK_REPORT)
             loads = []
             for name, url in targets.items():
+                if args.warmup > 0:
+                    warm_up(url, args.clients, args.warmup, script, use_wrk)
                 single = alone_ms(url)
                 if use_wrk:
                     loads.append(load_with_wrk(name, url, args.clients, args.duration, script))
@@ -286,8 +299,8 @@ def main() -> int:
 
 
 def report(loads: list[Load], args: argparse.Namespace) -> None:
-    print(f"\n{args.clients} concurrent clients, {args.duration} s per URL, gunicorn {args.workers} workers x 4 "
-          f"threads, {os.cpu_count()} CPUs, tool: {loads[0].tool}")
+    print(f"\n{args.clients} concurrent clients, {args.duration} s per URL after {args.warmup} s warm-up, gunicorn "
+          f"{args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs, tool: {loads[0].tool}")
     print(f"{'URL':34} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'alone ms':>9}")
     for load in loads:

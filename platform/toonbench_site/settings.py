@@ -202,6 +202,9 @@ TOONBENCH_HEARTBEAT_STALE_S = _env_number("TOONBENCH_HEARTBEAT_STALE_S", 120)
 TOONBENCH_MAX_ATTEMPTS = int(_env_number("TOONBENCH_MAX_ATTEMPTS", 3))
 TOONBENCH_SWEEP_INTERVAL_S = _env_number("TOONBENCH_SWEEP_INTERVAL_S", 60)
 TOONBENCH_LOG_TAIL_CHARS = int(_env_number("TOONBENCH_LOG_TAIL_CHARS", 20000))
+# Anonymous benchmark pages are served from memory while the leaderboard version, re-read
+# at most this often per process, is unchanged (leaderboards/pagecache.py).
+TOONBENCH_PAGE_CACHE_RECHECK_S = _env_number("TOONBENCH_PAGE_CACHE_RECHECK_S", 2)
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 TOONBENCH_BROKER_URL = os.environ.get("TOONBENCH_BROKER_URL", "filesystem://localhost/")

@@ -12,4 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toonbench_site.settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# Imported once Django is set up: the cache reads the leaderboard version from the database.
+from leaderboards.pagecache import AnonymousPageCache  # noqa: E402
+
+application = AnonymousPageCache(django_application)
