@@ -4,32 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
 from tqdm import tqdm
 
 from datasets.adapters import AdapterError, register_adapter
 from datasets.adapters.image_files import (
-    IMAGE_EXTENSIONS,
+    ImageFolderOptions,
     list_images,
-    normalise_extensions,
     opaque_id,
     read_image,
     require_folder,
     write_png,
 )
-from datasets.components import Params
 from datasets.manifest import ManifestItem
 
 
-class CartoonizationOptions(Params):
+class CartoonizationOptions(ImageFolderOptions):
     photos_dir: str = "photos"
     cartoons_dir: str = "cartoons"
-    extensions: list[str] = Field(default_factory=lambda: list(IMAGE_EXTENSIONS), min_length=1)
-
-    @field_validator("extensions")
-    @classmethod
-    def _normalise(cls, value: list[str]) -> list[str]:
-        return normalise_extensions(value)
 
 
 @register_adapter("cartoonization", tasks=("translation",), params=CartoonizationOptions)

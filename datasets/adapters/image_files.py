@@ -12,8 +12,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from pydantic import Field, field_validator
 
 from datasets.adapters import AdapterError
+from datasets.components import Params
 
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
@@ -21,6 +23,17 @@ IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 def normalise_extensions(extensions: list[str]) -> list[str]:
     """``["JPG", ".png"]`` -> ``[".jpg", ".png"]``."""
     return sorted({"." + ext.lower().lstrip(".") for ext in extensions})
+
+
+class ImageFolderOptions(Params):
+    """Options shared by adapters that list image files: which extensions count as images."""
+
+    extensions: list[str] = Field(default_factory=lambda: list(IMAGE_EXTENSIONS), min_length=1)
+
+    @field_validator("extensions")
+    @classmethod
+    def _normalise(cls, value: list[str]) -> list[str]:
+        return normalise_extensions(value)
 
 
 def opaque_id(namespace: str, relative: str) -> str:
