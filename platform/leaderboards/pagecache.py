@@ -1,10 +1,10 @@
-"""Benchmark pages for anonymous visitors, answered from memory before Django's middleware and views.
+"""The home and benchmark pages for anonymous visitors, answered from memory before Django's middleware and views.
 
 Under load the page view costs a few milliseconds even when its whole page is
 cached (session, CSRF, auth and message middleware, the URL resolver, two
 queries for the benchmark and its protocol). ``AnonymousPageCache`` wraps the
 WSGI application and keeps, per process, the status, headers and bytes of
-``/benchmarks/<slug>/`` pages rendered for visitors without a session, CSRF or
+``/`` and ``/benchmarks/<slug>/`` pages (both show leaderboard numbers) rendered for visitors without a session, CSRF or
 messages cookie and without an ``Authorization`` header. A page is served
 again only while the site's leaderboard version is unchanged: a stored,
 replaced or deleted result, a submission shown or hidden, a new or switched
@@ -30,7 +30,7 @@ from django.http import parse_cookie
 
 from leaderboards.table import VERSION_RECHECK_S
 
-PAGE_PATH = re.compile(r"^/benchmarks/[-\w]+/$")
+PAGE_PATH = re.compile(r"^/(benchmarks/[-\w]+/)?$")  # the home page and each benchmark page
 PAGE_TTL_S = 300  # as the view's own page cache: edits that move no version number show after this
 MAX_PAGES = 512
 MESSAGES_COOKIE = "messages"

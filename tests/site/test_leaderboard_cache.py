@@ -88,6 +88,20 @@ def test_a_page_is_served_from_memory_without_reaching_django(app, toonnet, alic
     assert calls == ["/benchmarks/toonnet/", "/benchmarks/toonnet/"]
 
 
+def test_the_home_page_is_kept_too_and_follows_new_results(app, toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
+    finished_submission(alice, toonnet, toonnet_built, seed=1, method="first method")
+    calls = []
+    inner = app.app
+    app.app = lambda environ, start_response: calls.append(environ["PATH_INFO"]) or inner(environ, start_response)
+    first = wsgi_get(app, "/")
+    assert first[0].startswith("200") and wsgi_get(app, "/") == first
+    assert calls == ["/"]
+
+    finished_submission(alice, toonnet, toonnet_built, seed=2, method="second method")
+    wsgi_get(app, "/")
+    assert calls == ["/", "/"]
+
+
 def test_a_logged_in_user_never_gets_the_anonymous_page(app, client, toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
     finished_submission(alice, toonnet, toonnet_built, seed=1, method="first")
     _, _, anonymous = wsgi_get(app, "/benchmarks/toonnet/")
