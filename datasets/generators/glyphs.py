@@ -10,41 +10,35 @@ and an occasional sticker covering part of the object.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
-from pydantic import Field
 
-from datasets.components import Params
 from datasets.generators import register_generator
 from datasets.generators._draw import (
     RGB,
     Part,
     draw_parts,
     ellipse,
-    item_rng,
     jitter_colour,
-    opaque_id,
     pose_matrix,
     random_colour,
     rounded_rect,
     shade,
     solid,
-    write_png,
 )
 from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette
 from datasets.generators._parallel import ItemMaker, make_all
+from datasets.generators._per_class import PerClassParams, per_class_plan
 from datasets.manifest import ManifestItem
 
 NAME = "clipart_glyphs"
 STYLES = ("flat", "icon", "duotone")
 
 
-class ClipartGlyphsParams(Params):
-    per_class: int = Field(gt=0)
-    size: int = Field(ge=32)
+class ClipartGlyphsParams(PerClassParams):
+    """``per_class`` images of ``size`` x ``size`` pixels for each class."""
 
 
 def _hue_colour(hue: float, saturation: float, value: float) -> RGB:
@@ -144,18 +138,8 @@ def render(rng: np.random.Generator, class_index: int, size: int) -> np.ndarray:
     return image
 
 
-def make_item(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path, index: int) -> ManifestItem:
-    class_index = index % len(classes)
-    rng = item_rng(seed, NAME, index)
-    item_id = opaque_id(NAME, seed, index)
-    path = write_png(folder, item_id, render(rng, class_index, params.size))
-    return ManifestItem(id=item_id, path=path, label=classes[class_index])
-
-
 def plan(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    if len(classes) != len(CLASS_SHAPES):
-        raise ValueError(f"{NAME}: expected the {len(CLASS_SHAPES)} illustration classes, got {len(classes)} class names")
-    return params.per_class * len(classes), partial(make_item, params, classes, seed, folder)
+    return per_class_plan(NAME, render, len(CLASS_SHAPES), "illustration", params, classes, seed, folder)
 
 
 @register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams)

@@ -9,13 +9,10 @@ scene with clutter) and sometimes an occluding object in front.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import numpy as np
-from pydantic import Field
 
-from datasets.components import Params
 from datasets.generators import register_generator
 from datasets.generators._draw import (
     RGB,
@@ -23,9 +20,7 @@ from datasets.generators._draw import (
     bezier,
     draw_parts,
     ellipse,
-    item_rng,
     jitter_colour,
-    opaque_id,
     poly,
     pose_matrix,
     random_colour,
@@ -34,9 +29,9 @@ from datasets.generators._draw import (
     shade,
     solid,
     vertical_gradient,
-    write_png,
 )
 from datasets.generators._parallel import ItemMaker, make_all
+from datasets.generators._per_class import PerClassParams, per_class_plan
 from datasets.manifest import ManifestItem
 
 NAME = "toon_objects"
@@ -45,9 +40,8 @@ BLACK: RGB = (30, 30, 35)
 Shape = list[Part]
 
 
-class ToonObjectsParams(Params):
-    per_class: int = Field(gt=0)
-    size: int = Field(ge=32)
+class ToonObjectsParams(PerClassParams):
+    """``per_class`` images of ``size`` x ``size`` pixels for each class."""
 
 
 def _eye(x: float, y: float, r: float, pupil: RGB = BLACK) -> Shape:
@@ -321,18 +315,8 @@ def render(rng: np.random.Generator, class_index: int, size: int) -> np.ndarray:
     return image
 
 
-def make_item(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path, index: int) -> ManifestItem:
-    class_index = index % len(classes)
-    rng = item_rng(seed, NAME, index)
-    item_id = opaque_id(NAME, seed, index)
-    path = write_png(folder, item_id, render(rng, class_index, params.size))
-    return ManifestItem(id=item_id, path=path, label=classes[class_index])
-
-
 def plan(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    if len(classes) != len(CLASS_SHAPES):
-        raise ValueError(f"{NAME}: expected the {len(CLASS_SHAPES)} ToonNet classes, got {len(classes)} class names")
-    return params.per_class * len(classes), partial(make_item, params, classes, seed, folder)
+    return per_class_plan(NAME, render, len(CLASS_SHAPES), "ToonNet", params, classes, seed, folder)
 
 
 @register_generator(NAME, tasks=("classification",), params=ToonObjectsParams)

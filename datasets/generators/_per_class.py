@@ -1,0 +1,46 @@
+"""What the two classification generators share: their parameters and how one item is made.
+
+Each generator supplies only ``render(rng, class_index, size) -> RGB image``;
+item ``i`` is class ``i % len(classes)``, drawn with its own RNG and written
+under an opaque id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from datasets.components import Params
+from datasets.generators._draw import item_rng, opaque_id, write_png
+from datasets.generators._parallel import ItemMaker
+from datasets.manifest import ManifestItem
+
+Renderer = Callable[[np.random.Generator, int, int], np.ndarray]
+
+
+class PerClassParams(Params):
+    per_class: int = Field(gt=0)
+    size: int = Field(ge=32)
+
+
+def class_item(
+    name: str, render: Renderer, params: PerClassParams, classes: list[str], seed: int, folder: Path, index: int
+) -> ManifestItem:
+    class_index = index % len(classes)
+    item_id = opaque_id(name, seed, index)
+    path = write_png(folder, item_id, render(item_rng(seed, name, index), class_index, params.size))
+    return ManifestItem(id=item_id, path=path, label=classes[class_index])
+
+
+def per_class_plan(
+    name: str, render: Renderer, class_count: int, dataset: str,
+    params: PerClassParams, classes: list[str], seed: int, folder: Path,
+) -> tuple[int, ItemMaker]:
+    """``per_class`` items of every class; the spec's classes must be the ones ``render`` draws."""
+    if len(classes) != class_count:
+        raise ValueError(f"{name}: expected the {class_count} {dataset} classes, got {len(classes)} class names")
+    return params.per_class * len(classes), partial(class_item, name, render, params, classes, seed, folder)
