@@ -55,6 +55,10 @@ class Submission(models.Model):
     protocol = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="submissions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     image_ref = models.CharField(max_length=300, blank=True, help_text="Registry reference of a container image")
+    resolved_ref = models.CharField(
+        max_length=400, blank=True,
+        help_text="The image reference pinned to its content digest (repo@sha256:...) when submitted: what runs",
+    )
     artefact = models.FileField(upload_to=artefact_upload_path, blank=True, max_length=300)
     command = models.JSONField(default=list, blank=True, help_text="Argument list of a bundled baseline command")
     method_name = models.CharField(max_length=120)
@@ -67,7 +71,11 @@ class Submission(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.TextField(blank=True)
     log_tail = models.TextField(blank=True, help_text="Last lines of the container's output (owner only)")
-    image_digest = models.CharField(max_length=100, blank=True)
+    image_digest = models.CharField(max_length=400, blank=True)
+    effective_limits = models.JSONField(
+        default=dict, blank=True, help_text="What the run was given: the spec's limits fitted to the worker's host"
+    )
+    host_info = models.JSONField(default=dict, blank=True, help_text="The worker host: CPUs, memory, GPU model, driver")
     created = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +102,25 @@ class Submission(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class ChunkedUpload(models.Model):
+    """A large artefact arriving in resumable chunks; becomes a submission's artefact when complete."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    filename = models.CharField(max_length=255)
+    total_bytes = models.BigIntegerField()
+    received_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Declared by the client, checked on completion")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"upload {self.id} ({self.received_bytes}/{self.total_bytes} bytes)"
 
 
 class Result(models.Model):
