@@ -2,9 +2,15 @@
 
     python -m datasets list
     python -m datasets validate [SPEC.yaml ...]
-    python -m datasets build <slug|all> [--data ROOT] [--profile default|tiny] [--source auto|synthetic|real] [--force]
+    python -m datasets build <slug|all> [--data ROOT] [--profile default|tiny] [--source auto|synthetic|real]
+                             [--dev | --server] [--force]
     python -m datasets bundle <slug> [--data ROOT] [--out PATH]
 
+``build`` makes the server split when a build secret is configured
+(``$TOONBENCH_BUILD_SECRET`` or ``ROOT/.build-secret``), the public
+development split otherwise; ``--server`` makes the server split and
+generates ``ROOT/.build-secret`` if there is no secret yet, ``--dev`` (or
+``--public``) makes the development split whatever is configured.
 ``validate`` checks every spec in both profiles without building anything and
 exits 1 if any is invalid. Other errors end with one line on stderr and exit
 status 2.
@@ -20,6 +26,7 @@ from pathlib import Path
 
 from datasets.build import BuiltBenchmark
 from datasets.paths import default_data_root
+from datasets.secret import ensure_build_secret, find_build_secret
 from datasets.spec import PROFILES, SpecError, available_slugs, load_spec, spec_path
 
 EXIT_INVALID = 1
@@ -53,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--profile", choices=PROFILES, default="default")
     build.add_argument("--source", choices=("auto", "synthetic", "real"), default="auto")
     build.add_argument("--force", action="store_true", help="rebuild even when the build is current")
+    split = build.add_mutually_exclusive_group()
+    split.add_argument("--dev", "--public", dest="split", action="store_const", const="dev",
+                       help="build the public development split from the spec's seeds (anyone can rebuild it)")
+    split.add_argument("--server", dest="split", action="store_const", const="server",
+                       help="build the server split, keyed by the build secret (generated under ROOT if missing)")
     build.set_defaults(run=_build)
 
     bundle = commands.add_parser("bundle", help="export the participants' protocol bundle (zip)")
@@ -98,13 +110,30 @@ def _build(args: argparse.Namespace) -> int:
 
     root = args.data or default_data_root()
     slugs = available_slugs() if args.slug == "all" else [args.slug]
+    secret = build_secret(args.split, root)
     for slug in slugs:
-        built = build_benchmark(slug, root, profile=args.profile, source=args.source, force=args.force)
-        print(f"{slug}: {built.folder} ({built.source}, profile {built.spec.profile})")
+        built = build_benchmark(slug, root, profile=args.profile, source=args.source, force=args.force, secret=secret)
+        print(f"{slug}: {built.folder} ({built.source}, profile {built.spec.profile}, {split_words(built)})")
         for line in count_lines(built):
             print(f"  {line}")
         print(f"  protocol hash {built.protocol_hash}")
     return 0
+
+
+def build_secret(split: str | None, root: Path) -> str | None:
+    """The secret a build uses: none for ``--dev``, the configured (or a new) one for ``--server``,
+    the configured one if any otherwise."""
+    if split == "dev":
+        return None
+    if split == "server":
+        return ensure_build_secret(root)
+    return find_build_secret(root)
+
+
+def split_words(built: BuiltBenchmark) -> str:
+    if built.keyed:
+        return "server split, keyed by the build secret"
+    return "public development split: anyone can rebuild its test truth"
 
 
 def count_lines(built: BuiltBenchmark) -> list[str]:

@@ -2,15 +2,16 @@
 
 ``build_benchmark`` writes ``<root>/<slug>/images/...``, ``manifest.jsonl``,
 ``roles.json`` (when the split method makes roles) and ``protocol.json``
-(slug, profile, source and hashes). ``load_built`` reads a built folder back
-and checks that it still matches its spec.
+(slug, profile, source, hashes and whether a build secret keyed it: a
+server split, or the public development split). ``load_built`` reads a
+built folder back and checks that it still matches its spec.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +28,7 @@ from datasets.manifest import (
     write_manifest,
     write_roles,
 )
+from datasets.secret import key_id, keyed_id, keyed_seed
 from datasets.spec import BenchmarkSpec, component_params, load_spec
 
 Source = Literal["auto", "synthetic", "real"]
@@ -40,6 +42,7 @@ class BuiltBenchmark:
     roles: Roles | None
     protocol_hash: str
     source: str
+    keyed: bool = False
 
     def test_items(self) -> list[ManifestItem]:
         return [item for item in self.items if item.split == "test"]
@@ -61,8 +64,17 @@ def build_benchmark(
     profile: str = "default",
     source: Source = "auto",
     force: bool = False,
+    secret: str | None = None,
 ) -> BuiltBenchmark:
-    """Build (or reuse, when already built from the same protocol) a benchmark."""
+    """Build (or reuse, when already built from the same protocol) a benchmark.
+
+    Without ``secret`` this is the public development split: the spec's seeds
+    as they are, so anyone holding the spec rebuilds it byte for byte, test
+    truth included. With it, the server split: every seed is keyed by the
+    secret (``datasets.secret``), so the held-out truth cannot be rebuilt from
+    anything public. The same spec, profile and secret always give the same
+    bytes.
+    """
     from datasets.adapters import ADAPTERS
     from datasets.generators import GENERATORS
     from datasets.protocol import SPLIT_METHODS
@@ -70,7 +82,8 @@ def build_benchmark(
     spec = spec_or_slug if isinstance(spec_or_slug, BenchmarkSpec) else load_spec(spec_or_slug, profile)
     chosen = choose_source(spec, source)
     folder = Path(root) / spec.slug
-    if not force and _is_current(folder, spec, chosen):
+    keying = key_record(secret)
+    if not force and _is_current(folder, spec, chosen, keying):
         return load_built(spec.slug, root)
     if folder.exists():
         shutil.rmtree(folder)
@@ -82,15 +95,18 @@ def build_benchmark(
             raise FileNotFoundError(f"{spec.source_path}: dataset.root {spec.dataset.root!r} is not a folder here")
         adapter = ADAPTERS.get(spec.dataset.adapter)
         raw_items = adapter.fn(data_root, component_params(adapter.params_model, spec.dataset.options), spec.classes, folder)
+        if secret is not None:
+            raw_items = [_rekeyed(item, folder, secret) for item in raw_items]
     else:
         generator = GENERATORS.get(spec.dataset.synthetic.generator)
         params = component_params(generator.params_model, spec.dataset.synthetic.params)
-        raw_items = generator.fn(params, spec.classes, spec.dataset.synthetic.seed, folder)
+        seed = keyed_seed(spec.dataset.synthetic.seed, secret, "synthetic")
+        raw_items = generator.fn(params, spec.classes, seed, folder)
 
     hashed = [_with_sha256(item, folder) for item in raw_items]
     method = SPLIT_METHODS.get(spec.split.method)
     split_params = component_params(method.params_model, spec.split.params)
-    assignment = method.fn(hashed, split_params, spec.split.seed, folder)
+    assignment = method.fn(hashed, split_params, keyed_seed(spec.split.seed, secret, "split"), folder)
     items = sorted((item.with_split(assignment.splits[item.id]) for item in hashed), key=lambda i: i.id)
     write_manifest(folder, items)
     if assignment.roles is not None:
@@ -98,23 +114,36 @@ def build_benchmark(
     digest = protocol_hash(
         spec.spec_hash(), manifest_bytes(items), roles_bytes(assignment.roles) if assignment.roles else None
     )
-    record = {"slug": spec.slug, "profile": spec.profile, "source": chosen, "spec_hash": spec.spec_hash(), "protocol_hash": digest}
+    record = {"slug": spec.slug, "profile": spec.profile, "source": chosen, "spec_hash": spec.spec_hash(),
+              "protocol_hash": digest, **keying}
     (folder / PROTOCOL_NAME).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return BuiltBenchmark(folder, spec, items, assignment.roles, digest, chosen)
+    return BuiltBenchmark(folder, spec, items, assignment.roles, digest, chosen, secret is not None)
+
+
+def key_record(secret: str | None) -> dict[str, object]:
+    """What ``protocol.json`` says of the keying: whether there was a secret, and which (never the secret)."""
+    return {"keyed": True, "key_id": key_id(secret)} if secret is not None else {"keyed": False}
 
 
 def _with_sha256(item: ManifestItem, folder: Path) -> ManifestItem:
-    from dataclasses import replace
-
     return replace(item, sha256=file_sha256(folder / item.path))
 
 
-def _is_current(folder: Path, spec: BenchmarkSpec, source: str) -> bool:
+def _rekeyed(item: ManifestItem, folder: Path, secret: str) -> ManifestItem:
+    """A real item under its keyed id: an adapter's ids come from source paths, which anyone with the dataset knows."""
+    new_id = keyed_id(item.id, secret)
+    new_path = f"images/{new_id}.png"
+    (folder / item.path).rename(folder / new_path)
+    return replace(item, id=new_id, path=new_path)
+
+
+def _is_current(folder: Path, spec: BenchmarkSpec, source: str, keying: dict[str, object]) -> bool:
     record_path = folder / PROTOCOL_NAME
     if not record_path.exists():
         return False
     record = json.loads(record_path.read_text())
-    return record.get("spec_hash") == spec.spec_hash() and record.get("source") == source
+    recorded_keying = {"keyed": bool(record.get("keyed", False)), **({"key_id": record["key_id"]} if "key_id" in record else {})}
+    return record.get("spec_hash") == spec.spec_hash() and record.get("source") == source and recorded_keying == keying
 
 
 def load_built(slug: str, root: Path) -> BuiltBenchmark:
@@ -136,4 +165,4 @@ def load_built(slug: str, root: Path) -> BuiltBenchmark:
     digest = protocol_hash(spec.spec_hash(), manifest_bytes(items), roles_bytes(roles) if roles else None)
     if digest != record["protocol_hash"]:
         raise ValueError(f"{folder}: manifest or roles changed since the benchmark was built (protocol hash mismatch)")
-    return BuiltBenchmark(folder, spec, items, roles, digest, record["source"])
+    return BuiltBenchmark(folder, spec, items, roles, digest, record["source"], bool(record.get("keyed", False)))

@@ -11,12 +11,15 @@ timestamps and modes) holding, under ``<slug>/``:
   inputs with id, path and sha256 only (plus the face box for icartoonface);
 - ``container_manifest.json``: the exact ``/input/manifest.json`` a
   submission receives;
-- ``protocol.json``: slug, version, profile, source and hashes;
+- ``protocol.json``: slug, version, profile, source, hashes and which split
+  this is (``server``: keyed by the build secret; ``development``: public);
 - ``images/``: for synthetic data only, the training images and the test
   inputs. Real data is licensed: participants rebuild it from their own copy.
 
 Test labels, identities, domains, roles, pairs and (for translation) the test
-cartoons that form the FID reference never enter the bundle.
+cartoons that form the FID reference never enter the bundle, nor does the
+build secret: the spec's seeds in the bundle rebuild the public development
+split, never the server's (``datasets.secret``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ def protocol_record(built: BuiltBenchmark, inputs: list[ManifestItem]) -> dict[s
         "train_items": len(built.train_items()),
         "test_inputs": len(inputs),
         "images_included": built.source == "synthetic",
+        "split": "server" if built.keyed else "development",
     }
 
 

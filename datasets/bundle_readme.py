@@ -7,6 +7,10 @@ from collections import Counter
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
 
+SPLIT_WORDS = {
+    True: "server split, keyed by a secret the server holds (its test truth cannot be rebuilt from this bundle)",
+    False: "public development split (rebuilt by anyone from the spec's seeds, test truth included)",
+}
 TASK_WORDS = {
     "classification": "image classification",
     "identification_verification": "face identification and verification",
@@ -23,8 +27,9 @@ def readme_text(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
         "## Protocol\n",
         f"- benchmark: `{spec.slug}`, version {spec.version}, task: {TASK_WORDS[spec.task]}",
         f"- profile: `{spec.profile}`, data: {built.source}",
-        f"- protocol hash: `{built.protocol_hash}` (every result records it; a local build must match it)",
-        f"- spec hash: `{spec.spec_hash()}`\n",
+        f"- protocol hash: `{built.protocol_hash}` (every result records it)",
+        f"- spec hash: `{spec.spec_hash()}`",
+        f"- split: {SPLIT_WORDS[built.keyed]}\n",
         "## Splits and sizes\n",
         _sizes(built, inputs),
         "## Files\n",
@@ -35,8 +40,12 @@ def readme_text(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
         _contract(built, inputs),
         "## Sandbox limits\n",
         _limits(built),
+        "## Development split\n",
+        _development_split(built),
         "## Scoring locally\n",
         _local_scoring(built),
+        "## Submitting\n",
+        _submitting(built),
     ]
     return "\n".join(part for part in parts if part) + "\n"
 
@@ -56,7 +65,10 @@ def _sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
     lines = [f"- train: {len(train)} images (with their truth)", f"- test inputs: {len(inputs)} images (no truth)"]
     if task == "classification":
         per_class = Counter(item.label for item in train)
-        lines.append(f"- split: {built.spec.split.method} {_params_text(built.spec.split.params)}, seed {built.spec.split.seed}")
+        seed_note = " (the development split's; the server's is keyed)" if built.keyed else ""
+        lines.append(
+            f"- split: {built.spec.split.method} {_params_text(built.spec.split.params)}, seed {built.spec.split.seed}{seed_note}"
+        )
         lines.append("- classes (column order of the scores), with training images per class:")
         lines += [f"  {index}. {name}: {per_class.get(name, 0)}" for index, name in enumerate(built.spec.classes)]
     elif task == "identification_verification":
@@ -85,14 +97,14 @@ def _files(built: BuiltBenchmark) -> str:
         "- `manifest.public.jsonl`: one JSON object per line, sorted by id: training items with their truth; "
         "test inputs with `id`, `path`, `sha256`" + (" and `box`" if built.spec.task == "identification_verification" else ""),
         "- `container_manifest.json`: exactly the `/input/manifest.json` your container receives",
-        "- `protocol.json`: slug, version, profile, source and hashes",
+        "- `protocol.json`: slug, version, profile, source, hashes and `split` (`server` or `development`)",
     ]
     if built.source == "synthetic":
         lines.append("- `images/<id>.png`: the training images and the test inputs")
     else:
         lines.append(
             "- no images: the dataset is licensed. Build it from your own copy with "
-            f"`python -m datasets build {slug} --source real` and check that the protocol hash matches"
+            f"`python -m datasets build {slug} --source real --dev`"
         )
     return "\n".join(lines) + "\n"
 
@@ -160,14 +172,60 @@ def _local_scoring(built: BuiltBenchmark) -> str:
     source = " --source real" if built.source == "real" else ""
     return "\n".join([
         "```sh",
-        f"python -m datasets build {slug} --data ROOT --profile {profile}{source}",
+        f"python -m datasets build {slug} --data ROOT --profile {profile}{source} --dev",
         f"python -m evaluator prepare {slug} input/ --data ROOT",
         "docker run --rm --network none -v $PWD/input:/input:ro -v $PWD/output:/output YOUR_IMAGE",
         f"python -m evaluator score {slug} output/ --data ROOT",
         "```",
         "",
-        "`build` prints the protocol hash: it must equal the one above.",
+        "`score` prints the development split's numbers: a check that the container works and a measure to "
+        "compare your own methods by, never the leaderboard's numbers.",
     ])
+
+
+def _submitting(built: BuiltBenchmark) -> str:
+    """The registry commands; REGISTRY is the address the site's submit page (and `/api/registry/`) shows."""
+    slug = built.spec.slug
+    return "\n".join([
+        "Push your image to the platform's registry, under your username, and submit it in one step:",
+        "",
+        "```sh",
+        "toonbench login",
+        f'toonbench push {slug} YOUR_IMAGE:1 --method "My method"',
+        "```",
+        "",
+        "or with Docker itself (the password is your API token, from the site's token page), then submit the "
+        "pushed reference on the submit page or with `toonbench submit --image`:",
+        "",
+        "```sh",
+        "docker login REGISTRY -u USERNAME",
+        "docker tag YOUR_IMAGE:1 REGISTRY/USERNAME/YOUR_IMAGE:1",
+        "docker push REGISTRY/USERNAME/YOUR_IMAGE:1",
+        f'toonbench submit {slug} --image REGISTRY/USERNAME/YOUR_IMAGE:1 --method "My method"',
+        "```",
+        "",
+        "The reference is pinned to its digest when you submit: that digest is what runs and what the result "
+        "records. References into another public or private registry work too; an image that names no "
+        "registry, or another user's, is refused.\n",
+    ])
+
+
+def _development_split(built: BuiltBenchmark) -> str:
+    """What a participant can rebuild, and why it is not the leaderboard's test set."""
+    slug = built.spec.slug
+    if built.keyed:
+        return (
+            f"`python -m datasets build {slug} --dev` rebuilds the public development split from the spec's "
+            "seeds: training and test items with all their truth, to score locally. The leaderboard's split "
+            "was built with a secret held by the server: its images, ids, truth and split share nothing with "
+            "the development split, so the development split's protocol hash differs from the one above and "
+            "its numbers are not the leaderboard's.\n"
+        )
+    return (
+        "This protocol is itself the public development split (built without a server secret): "
+        f"`python -m datasets build {slug} --dev` rebuilds it with the protocol hash above, test truth "
+        "included. Numbers scored on it measure nothing held out.\n"
+    )
 
 
 def _params_text(params: dict) -> str:

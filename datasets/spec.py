@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
 PROFILES = ("default", "tiny")
@@ -85,14 +85,35 @@ class LeaderboardSection(Strict):
 
 
 class Limits(Strict):
+    """The most a submission may use; a worker gives it ``min(limit, what the host has)``.
+
+    ``gpu_required`` makes the GPU a hard requirement: a worker without one
+    refuses the job instead of running it on the CPU. It is left out of the
+    dumped spec while false, so specs that do not set it keep their hash.
+    """
+
     timeout_s: int = Field(3600, gt=0)
     memory_gb: float = Field(16, gt=0)
     cpus: float = Field(4, gt=0)
     pids: int = Field(256, gt=0)
     gpus: int = Field(1, ge=0)
+    gpu_required: bool = False
     output_mb: int = Field(1024, gt=0)
     upload_mb: int = Field(2048, gt=0)
     submissions_per_day: int = Field(5, gt=0)
+
+    @model_validator(mode="after")
+    def _check_gpu_requirement(self) -> "Limits":
+        if self.gpu_required and self.gpus < 1:
+            raise ValueError("limits.gpu_required: a required GPU needs limits.gpus of at least 1")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump_without_default_requirement(self, handler: Any) -> dict[str, Any]:
+        dumped = handler(self)
+        if not self.gpu_required:
+            dumped.pop("gpu_required", None)
+        return dumped
 
 
 class BenchmarkSpec(Strict):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,9 @@ SCORES_NPY = "scores.npy"
 SCORES_CSV = "scores.csv"
 EMBEDDINGS_NPY = "embeddings.npy"
 OUTPUT_IMAGES_DIR = "images"
-READABLE_FILE_MODE = 0o644
-READABLE_DIR_MODE = 0o755
+INPUT_FILE_MODE = 0o444
+INPUT_DIR_MODE = 0o755
+INPUT_TIME_NS = 0  # every file and folder of /input carries the epoch as its access and modification time
 
 
 def input_items(built: BuiltBenchmark) -> list[ManifestItem]:
@@ -108,41 +108,44 @@ def expected_outputs(built: BuiltBenchmark) -> dict[str, Any]:
 
 
 def prepare_input(built: BuiltBenchmark, dest: Path) -> Path:
-    """Write the ``/input`` folder a container sees: ``manifest.json`` and ``images/<id>.png``.
+    """Write the ``/input`` folder a container sees, fresh: ``manifest.json`` and ``images/<id>.png``.
 
-    Images are hard-linked when source and destination share a file system,
-    copied otherwise. Everything is made world-readable because containers
-    run as a non-root user.
+    Nothing but an image's own bytes may say anything about its item, so
+    ``dest`` is removed and written again for every job: each image is a new
+    file (never a hard link, which would share the built file's inode, times
+    and link count, and builds write their sources class by class), written
+    in manifest order (sorted by id, which carries no truth), and every file
+    and folder gets the same mode and the same timestamps. Images are copied
+    byte for byte, without re-encoding: every built image already went
+    through OpenCV's PNG writer, which writes no text, time or EXIF chunk.
+    Files are world-readable because containers run as another user; folders
+    stay writable by the worker alone, so it can remove them.
     """
     dest = Path(dest)
+    _remove_input(dest)
     images = dest / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    items = input_items(built)
-    wanted = {Path(input_image_name(item.id)).name for item in items}
-    for stale in images.iterdir():  # left by an earlier prepare into the same folder
-        if stale.name not in wanted and (stale.is_file() or stale.is_symlink()):
-            stale.unlink()
-    for item in items:
-        _link_or_copy(built.folder / item.path, dest / input_image_name(item.id))
-    manifest_path = dest / INPUT_MANIFEST_NAME
-    manifest_path.write_text(json.dumps(container_manifest(built), indent=1) + "\n")
-    manifest_path.chmod(READABLE_FILE_MODE)
-    images.chmod(READABLE_DIR_MODE)
-    dest.chmod(READABLE_DIR_MODE)
+    images.mkdir(parents=True)
+    for item in input_items(built):
+        _write_fresh(dest / input_image_name(item.id), (built.folder / item.path).read_bytes())
+    _write_fresh(dest / INPUT_MANIFEST_NAME, (json.dumps(container_manifest(built), indent=1) + "\n").encode())
+    for folder in (images, dest):  # after their entries: adding an entry moves a folder's times
+        folder.chmod(INPUT_DIR_MODE)
+        os.utime(folder, ns=(INPUT_TIME_NS, INPUT_TIME_NS), follow_symlinks=False)
     return dest
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    if target.exists() or target.is_symlink():
-        target.unlink()
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-    if stat.S_IMODE(target.stat().st_mode) & 0o444 != 0o444:
-        try:
-            target.chmod(READABLE_FILE_MODE)
-        except PermissionError:
-            target.unlink()
-            shutil.copyfile(source, target)
-            target.chmod(READABLE_FILE_MODE)
+def _remove_input(dest: Path) -> None:
+    """An earlier job's (or an earlier try's) ``/input`` at ``dest``: every file is replaced, none reused."""
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    elif dest.exists():
+        shutil.rmtree(dest)
+
+
+def _write_fresh(target: Path, data: bytes) -> None:
+    """A new file (new inode and data blocks) holding ``data``, with the input's mode and timestamps."""
+    handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, INPUT_FILE_MODE)
+    with os.fdopen(handle, "wb") as stream:
+        os.fchmod(stream.fileno(), INPUT_FILE_MODE)  # the umask may have taken bits away
+        stream.write(data)
+    os.utime(target, ns=(INPUT_TIME_NS, INPUT_TIME_NS), follow_symlinks=False)

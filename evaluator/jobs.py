@@ -12,23 +12,30 @@ timed_out | out_of_memory | cancelled. Every exception ends the job as
 running by an error. While it runs, a background thread beats the job's
 heartbeat and polls for cancellation, so a dead worker is noticed (its
 heartbeat stops) and a cancel reaches the runner within one interval.
+
+Before a container runs, the spec's limits are fitted to the runner's host
+(``runners.host.fit_limits``: at most what the host has) and recorded with
+the job (``set_run_info``, optional for a store); a host that cannot meet a
+hard requirement fails the job at once. The log tail is stored while the
+container runs, not only after. Each job's scratch folder is removed
+afterwards whatever the submission left in it (``evaluator.folders``).
 """
 
 from __future__ import annotations
 
 import logging
-import stat
-import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from datasets.build import BuiltBenchmark, load_built
+from evaluator.archives import EXTRA_ARCHIVE_MEMBERS, ArchiveError, ArchiveLimits, extract_predictions
+from evaluator.folders import scratch_folder
 from evaluator.runners.base import RunLimits, Runner, RunnerError, RunResult
+from evaluator.runners.host import HostCannotRun, fit_limits, limits_record
 
 if TYPE_CHECKING:
     from evaluator.scoring import EvaluationResult
@@ -40,12 +47,6 @@ FINISHED, FAILED, TIMED_OUT, OUT_OF_MEMORY, CANCELLED = "finished", "failed", "t
 FINAL_STATUSES = (FINISHED, FAILED, TIMED_OUT, OUT_OF_MEMORY, CANCELLED)
 KINDS = ("image", "tarball", "predictions", "local")
 MEGABYTE = 1024 * 1024
-
-# Predictions archives: more than this many members beyond the expected outputs is refused,
-# and so is any member that claims to inflate more than MAX_COMPRESSION_RATIO-fold.
-EXTRA_ARCHIVE_MEMBERS = 16
-MAX_COMPRESSION_RATIO = 200
-RATIO_CHECK_MIN_BYTES = MEGABYTE
 
 
 class JobError(Exception):
@@ -95,7 +96,10 @@ class JobStore(Protocol):
         """Store the job's result; a second call replaces it, never duplicates it."""
 
     def set_log_tail(self, job_id: str, text: str) -> None:
-        """Replace the job's captured log tail."""
+        """Replace the job's captured log tail (called repeatedly while the container runs)."""
+
+    def set_run_info(self, job_id: str, effective_limits: dict[str, Any], host_info: dict[str, Any]) -> None:
+        """Optional: record the limits the run was given and the host it ran on."""
 
     def end_thread(self) -> None:
         """Called by the job's heartbeat thread before it exits, to release per-thread resources."""
@@ -109,6 +113,8 @@ class MemoryJobStore:
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[str, EvaluationResult] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
+    log_history: dict[str, list[str]] = field(default_factory=dict)
+    run_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     heartbeats: dict[str, float] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)
 
@@ -129,6 +135,10 @@ class MemoryJobStore:
 
     def set_log_tail(self, job_id: str, text: str) -> None:
         self.logs[job_id] = text
+        self.log_history.setdefault(job_id, []).append(text)
+
+    def set_run_info(self, job_id: str, effective_limits: dict[str, Any], host_info: dict[str, Any]) -> None:
+        self.run_info[job_id] = {"effective_limits": effective_limits, "host_info": host_info}
 
     def end_thread(self) -> None:
         return None
@@ -149,7 +159,7 @@ def run_evaluation(request: EvaluationRequest, store: JobStore, runner: Runner |
     except JobCancelled:
         store.set_status(job_id, CANCELLED, reason="cancelled on request")
         return CANCELLED
-    except (JobError, OutputError) as exc:
+    except (JobError, ArchiveError, OutputError) as exc:
         store.set_status(job_id, FAILED, reason=str(exc))
         return FAILED
     except RunnerError as exc:
@@ -172,8 +182,8 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
     work_root = Path(request.work_root) if request.work_root else None
     if work_root is not None:
         work_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"toonbench-job-{job_id}-", dir=work_root) as scratch:
-        output_dir = Path(scratch) / "output"
+    with scratch_folder(job_id, work_root) as scratch:
+        output_dir = scratch / "output"
         output_dir.mkdir()
         if request.kind == "predictions":
             if request.predictions is None:
@@ -182,7 +192,7 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
         else:
             if runner is None:
                 raise JobError(f"no runner configured for {request.kind!r} submissions")
-            status = _run_container(request, store, runner, built, Path(scratch), output_dir, beat)
+            status = _run_container(request, store, runner, built, scratch, output_dir, beat)
             if status != FINISHED:
                 return status
         beat.raise_if_cancelled()
@@ -199,11 +209,14 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
 def _load_benchmark(request: EvaluationRequest) -> BuiltBenchmark:
     try:
         built = load_built(request.slug, request.data_root)
-    except (FileNotFoundError, ValueError) as exc:
-        raise JobError(f"benchmark data unavailable on this worker: {exc}") from None
+    except (FileNotFoundError, ValueError):
+        logger.exception("benchmark %s is not usable under %s", request.slug, request.data_root)
+        raise JobError(
+            f"the benchmark {request.slug!r} is not built on this worker; the worker's log has the details"
+        ) from None
     if request.protocol_hash and built.protocol_hash != request.protocol_hash:
         raise JobError(
-            f"the benchmark {request.slug!r} built under {request.data_root} has protocol "
+            f"the benchmark {request.slug!r} built on this worker has protocol "
             f"{built.protocol_hash[:12]}, but the submission was made for protocol {request.protocol_hash[:12]}; "
             "resubmit to the current protocol"
         )
@@ -219,13 +232,28 @@ def _run_container(
     output_dir: Path,
     beat: "_Heartbeat",
 ) -> str:
-    """Run the submission; returns FINISHED to go on scoring, or the job's final status."""
+    """Run the submission; returns FINISHED to go on scoring, or the job's final status.
+
+    The spec's limits are fitted to the runner's host first; a host that
+    cannot meet a hard requirement fails the job before anything runs.
+    """
     from evaluator.contract import prepare_input
 
+    host = runner.host_resources()
+    try:
+        limits = fit_limits(built.spec.limits, host, benchmark=request.slug)
+    except HostCannotRun as exc:
+        raise JobError(str(exc)) from None
+    record_run_info = getattr(store, "set_run_info", None)
+    if record_run_info is not None:
+        record_run_info(request.job_id, limits_record(limits, host), host.to_json())
     input_dir = prepare_input(built, scratch / "input")
-    limits = RunLimits.from_spec(built.spec.limits)
-    run = runner.run(input_dir, output_dir, limits, cancel=beat.cancel, heartbeat=beat.pulse)
-    store.set_log_tail(request.job_id, run.log_tail[-request.log_tail_chars:])
+
+    def show_log(text: str) -> None:
+        store.set_log_tail(request.job_id, text[-request.log_tail_chars:])
+
+    run = runner.run(input_dir, output_dir, limits, cancel=beat.cancel, heartbeat=beat.pulse, on_log=show_log)
+    show_log(run.log_tail)
     if run.image_digest:
         store.set_status(request.job_id, RUNNING, image_digest=run.image_digest)
     if beat.cancel.is_set() or run.status == CANCELLED:
@@ -250,13 +278,6 @@ def run_reason(run: RunResult, limits: RunLimits) -> str:
     return f"the submission ended with status {run.status!r} (exit code {run.exit_code})"
 
 
-@dataclass(frozen=True)
-class ArchiveLimits:
-    max_files: int
-    max_bytes: int
-    max_ratio: float = MAX_COMPRESSION_RATIO
-
-
 def _archive_limits(built: BuiltBenchmark) -> ArchiveLimits:
     from evaluator.contract import input_items
 
@@ -264,89 +285,6 @@ def _archive_limits(built: BuiltBenchmark) -> ArchiveLimits:
         max_files=len(input_items(built)) + EXTRA_ARCHIVE_MEMBERS,
         max_bytes=int(built.spec.limits.output_mb * MEGABYTE),
     )
-
-
-def extract_predictions(archive: Path, output_dir: Path, limits: ArchiveLimits) -> list[Path]:
-    """Unpack a predictions zip into ``output_dir`` safely; returns the written files.
-
-    Refused, with a reason naming the member: not a zip, encrypted members,
-    absolute paths or ``..`` (path traversal), links, more members than the
-    benchmark needs, a total uncompressed size over ``limits.output_mb``, a
-    member inflating more than ``max_ratio``-fold (zip bomb). Sizes are
-    counted on the actual bytes written, not only on the headers. One common
-    top-level folder (``output/scores.npy``) is stripped.
-    """
-    archive = Path(archive)
-    try:
-        bundle = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as exc:
-        raise JobError(f"{archive.name}: not a readable zip archive ({exc})") from None
-    with bundle:
-        members = [info for info in bundle.infolist() if not info.is_dir()]
-        _check_members(members, limits, archive.name)
-        prefix = _common_folder([info.filename for info in members])
-        written: list[Path] = []
-        total = 0
-        for info in members:
-            relative = PurePosixPath(info.filename).relative_to(prefix) if prefix else PurePosixPath(info.filename)
-            target = output_dir.joinpath(*relative.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            total = _copy_member(bundle, info, target, total, limits, archive.name)
-            written.append(target)
-    return written
-
-
-def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits, name: str) -> None:
-    if not members:
-        raise JobError(f"{name}: the archive is empty")
-    if len(members) > limits.max_files:
-        raise JobError(f"{name}: {len(members)} files in the archive, expected at most {limits.max_files}")
-    declared = sum(info.file_size for info in members)
-    if declared > limits.max_bytes:
-        raise JobError(
-            f"{name}: unpacks to {declared / MEGABYTE:.1f} MB, over the limit of {limits.max_bytes / MEGABYTE:g} MB"
-        )
-    seen: set[str] = set()
-    for info in members:
-        path = PurePosixPath(info.filename)
-        if "\\" in info.filename or path.is_absolute() or ".." in path.parts or ":" in info.filename:
-            raise JobError(f"{name}: member {info.filename!r} has an unsafe path (absolute, '..' or drive)")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise JobError(f"{name}: member {info.filename!r} is a link; only plain files are allowed")
-        if info.flag_bits & 0x1:
-            raise JobError(f"{name}: member {info.filename!r} is encrypted")
-        if info.filename in seen:
-            raise JobError(f"{name}: member {info.filename!r} appears twice")
-        seen.add(info.filename)
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size >= RATIO_CHECK_MIN_BYTES and ratio > limits.max_ratio:
-            raise JobError(
-                f"{name}: member {info.filename!r} inflates {ratio:.0f}-fold (limit {limits.max_ratio:g}); "
-                "refusing a possible zip bomb"
-            )
-
-
-def _common_folder(names: list[str]) -> PurePosixPath | None:
-    """The one top-level folder every member sits in, if there is one."""
-    tops = {PurePosixPath(name).parts[0] for name in names}
-    if len(tops) == 1 and all(len(PurePosixPath(name).parts) > 1 for name in names):
-        return PurePosixPath(tops.pop())
-    return None
-
-
-def _copy_member(
-    bundle: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, total: int, limits: ArchiveLimits, name: str
-) -> int:
-    with bundle.open(info) as source, open(target, "wb") as sink:
-        while chunk := source.read(MEGABYTE):
-            total += len(chunk)
-            if total > limits.max_bytes:
-                raise JobError(
-                    f"{name}: unpacks to more than the limit of {limits.max_bytes / MEGABYTE:g} MB "
-                    f"(stopped at {info.filename!r})"
-                )
-            sink.write(chunk)
-    return total
 
 
 class _Heartbeat:

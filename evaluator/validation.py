@@ -19,7 +19,7 @@ Decisions:
 from __future__ import annotations
 
 import csv
-import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from PIL import Image, UnidentifiedImageError
 
 from datasets.build import BuiltBenchmark
 from evaluator.contract import EMBEDDINGS_NPY, OUTPUT_IMAGES_DIR, SCORES_CSV, SCORES_NPY, input_items
+from evaluator.runners.base import MAX_OUTPUT_ENTRIES, inspect_output
 
 MEGABYTE = 1024 * 1024
 NPY_MAGIC = b"\x93NUMPY"
@@ -76,21 +77,25 @@ def _image_size(path: Path) -> tuple[int, int]:
 
 
 def check_output_folder(output_dir: Path, output_mb: float | None) -> None:
-    """The folder exists, holds no symbolic links and stays under the size cap."""
+    """The folder exists, holds only plain files and folders (no links), and stays under the caps.
+
+    The walk is iterative and bounded (``MAX_OUTPUT_DEPTH`` levels,
+    ``MAX_OUTPUT_ENTRIES`` entries), so no folder chain or flood of files
+    can crash or stall it.
+    """
     output_dir = Path(output_dir)
     if not output_dir.is_dir():
         raise OutputError(f"{output_dir}: output folder not found")
-    total = 0
-    for folder, dirs, files in os.walk(output_dir):
-        for name in dirs + files:
-            path = Path(folder) / name
-            if path.is_symlink():
-                raise OutputError(f"{_relative(path, output_dir)}: symbolic links are not allowed in the output")
-        total += sum((Path(folder) / name).stat().st_size for name in files)
-    if output_mb is not None and total > output_mb * MEGABYTE:
+    limit_bytes = int(output_mb * MEGABYTE) if output_mb is not None else sys.maxsize
+    check = inspect_output(output_dir, limit_bytes)
+    if check.entries > MAX_OUTPUT_ENTRIES:
+        raise OutputError(f"{output_dir}: more than {MAX_OUTPUT_ENTRIES} files or folders in the output")
+    if check.problem is not None:
+        raise OutputError(check.problem)
+    if check.total_bytes > limit_bytes:
         raise OutputError(
-            f"{output_dir}: output folder holds {total / MEGABYTE:.1f} MB, over the benchmark's limit of "
-            f"{output_mb:g} MB (limits.output_mb)"
+            f"{output_dir}: output folder holds {check.total_bytes / MEGABYTE:.1f} MB, over the "
+            f"benchmark's limit of {output_mb:g} MB (limits.output_mb)"
         )
 
 
@@ -263,10 +268,6 @@ def _parse_cell(path: Path, line: int, column: str, cell: str) -> float:
         return float(cell)
     except ValueError:
         raise OutputError(f"{path}:{line}: column {column!r}: {cell.strip()!r} is not a number") from None
-
-
-def _relative(path: Path, root: Path) -> str:
-    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def _preview(cells: Sequence[str], limit: int = 6) -> str:

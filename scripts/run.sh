@@ -15,9 +15,13 @@ if [ -z "${TOONBENCH_RUNNER:-}" ]; then
     echo "note: no Docker engine answers here; container submissions need one (scripts/services/docker.sh starts it)."
   fi
 fi
+if docker info >/dev/null 2>&1; then
+  echo "==> starting the image registry on ${TOONBENCH_REGISTRY_ADDR:-127.0.0.1:5000} (users push with toonbench push)"
+  TOONBENCH_REGISTRY_REALM=${TOONBENCH_REGISTRY_REALM:-http://$HOST:$PORT/registry/token/} scripts/services/registry.sh
+fi
 
-echo "==> building the four benchmarks under ${TOONBENCH_DATA_ROOT:-data}/"
-$PY -m datasets build all
+echo "==> building the four benchmarks under ${TOONBENCH_DATA_ROOT:-data}/ (server split, keyed by the build secret)"
+$PY -m datasets build all --server
 echo "==> migrating the database"
 $PY manage.py migrate --noinput
 $PY manage.py sync_benchmarks
@@ -39,5 +43,7 @@ trap 'kill $WORKER 2>/dev/null || true' EXIT
 echo "==> training missing baselines in the background; leaderboards fill as they finish (log: var/log/baselines.log)"
 $PY manage.py ensure_baselines > var/log/baselines.log 2>&1 &
 
-echo "==> ToonBench on http://$HOST:$PORT/"
-$PY manage.py runserver "$HOST:$PORT" --noreload
+echo "==> collecting static files"
+$PY manage.py collectstatic --noinput -v0
+# gunicorn with DEBUG off on loopback (TOONBENCH_DEBUG_SERVER=1: Django's debug server instead).
+PYTHON=$PY scripts/serve.sh "$HOST" "$PORT"

@@ -12,10 +12,18 @@ from toonbench_cli.upload import MultipartBody
 
 TIMEOUT_S = 60
 CHUNK_BYTES = 1 << 20
+CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
 
 
 class ClientError(Exception):
-    """A request failed; the message says what the server (or the network) answered."""
+    """A request failed; the message says what the server (or the network) answered.
+
+    ``status`` is the HTTP status, or None when no answer came (network, timeout).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Client:
@@ -29,7 +37,8 @@ class Client:
     def url(self, path: str) -> str:
         return f"{self.server}/api/{path.lstrip('/')}"
 
-    def request(self, method: str, path: str, **options: Any) -> requests.Response:
+    def request(self, method: str, path: str, accept: tuple[int, ...] = (), **options: Any) -> requests.Response:
+        """Send a request; an HTTP error status raises ``ClientError`` unless it is in ``accept``."""
         options.setdefault("timeout", TIMEOUT_S)
         try:
             response = self.session.request(method, self.url(path), **options)
@@ -37,8 +46,9 @@ class Client:
             raise ClientError(f"cannot reach {self.server} ({exc.__class__.__name__}); check --server") from None
         except requests.Timeout:
             raise ClientError(f"{self.server} did not answer within {options['timeout']} s") from None
-        if response.status_code >= 400:
-            raise ClientError(f"{method} {self.url(path)}: HTTP {response.status_code}: {error_text(response)}")
+        if response.status_code >= 400 and response.status_code not in accept:
+            raise ClientError(f"{method} {self.url(path)}: HTTP {response.status_code}: {error_text(response)}",
+                              response.status_code)
         return response
 
     def get_json(self, path: str, **params: Any) -> Any:
@@ -93,6 +103,29 @@ class Client:
         finally:
             body.close()
         return dict(response.json())
+
+    def create_upload(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Open a resumable upload (benchmark, kind, filename, total_bytes, sha256)."""
+        return dict(self.request("POST", "uploads/", json=fields).json())
+
+    def upload_status(self, upload_id: str) -> dict[str, Any]:
+        return dict(self.get_json(f"uploads/{upload_id}/"))
+
+    def upload_offset(self, upload_id: str) -> int:
+        return int(self.request("HEAD", f"uploads/{upload_id}/").headers["Upload-Offset"])
+
+    def append_chunk(self, upload_id: str, offset: int, body: Any) -> int:
+        """Send one chunk that starts at ``offset``; returns the server's offset after it.
+
+        A 409 (the server is elsewhere) also returns the server's offset: where to go on from.
+        """
+        headers = {"Upload-Offset": str(offset), "Content-Type": CHUNK_CONTENT_TYPE}
+        response = self.request("PATCH", f"uploads/{upload_id}/", accept=(409,), data=body, headers=headers)
+        return int(response.headers["Upload-Offset"])
+
+    def complete_upload(self, upload_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Submit the complete upload; the server hashes and checks it first, so no timeout."""
+        return dict(self.request("POST", f"uploads/{upload_id}/complete/", json=fields, timeout=None).json())
 
 
 def attachment_name(response: requests.Response) -> str | None:

@@ -18,6 +18,8 @@ from tqdm import tqdm
 
 from toonbench_cli.client import Client, ClientError
 from toonbench_cli.config import load_config, save_config, server_url
+from toonbench_cli.push import add_push_command, reference_to_submit
+from toonbench_cli.resumable import CHUNK_MB, CHUNKED_ABOVE_MB, MEGABYTE, submit_in_chunks, uses_chunks
 from toonbench_cli.upload import zip_folder
 
 FINAL_STATUSES = {"finished", "failed", "timed_out", "out_of_memory", "cancelled"}
@@ -79,7 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--code-url", default="")
     submit.add_argument("--private", action="store_true", help="keep it off the public leaderboard")
     submit.add_argument("--wait", action="store_true", help="follow the evaluation until it ends")
+    submit.add_argument("--resume", metavar="UPLOAD_ID",
+                        help="go on with an interrupted upload (running the same command again does too)")
+    submit.add_argument("--chunk-mb", type=float, default=CHUNK_MB,
+                        help=f"size of each resumable chunk (default {CHUNK_MB}); tarballs, and predictions "
+                             f"archives over {CHUNKED_ABOVE_MB} MB, go in chunks")
     submit.set_defaults(handler=cmd_submit)
+
+    add_push_command(commands, common)
 
     status = commands.add_parser("status", parents=[common], help="show a submission")
     status.add_argument("id", type=int)
@@ -137,7 +146,7 @@ def cmd_submit(args: argparse.Namespace, client: Client, config: dict[str, Any])
     }
     with tempfile.TemporaryDirectory(prefix="toonbench-") as scratch:
         if args.image:
-            fields.update(kind="image", image_ref=args.image)
+            fields.update(kind="image", image_ref=reference_to_submit(client, args.image))
             upload = None
         elif args.tarball:
             fields["kind"] = "tarball"
@@ -145,10 +154,15 @@ def cmd_submit(args: argparse.Namespace, client: Client, config: dict[str, Any])
         else:
             fields["kind"] = "predictions"
             upload = predictions_archive(args.predictions, Path(scratch))
-        bar = tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="upload", file=sys.stderr,
-                   disable=upload is None)
-        with bar:
-            submission = client.submit(fields, upload, lambda total: setattr(bar, "total", total), bar.update)
+        if args.resume and upload is None:
+            raise ClientError("--resume goes on with a --tarball or --predictions upload")
+        if upload is not None and uses_chunks(fields["kind"], upload, args.resume):
+            submission = submit_in_chunks(client, fields, upload, args.resume, int(args.chunk_mb * MEGABYTE))
+        else:
+            bar = tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="upload", file=sys.stderr,
+                       disable=upload is None)
+            with bar:
+                submission = client.submit(fields, upload, lambda total: setattr(bar, "total", total), bar.update)
     print(f"submission #{submission['id']} {submission['status']}: {client.server}/submissions/{submission['id']}/")
     if args.wait:
         return follow(client, int(submission["id"]), interval=3.0, timeout=None)

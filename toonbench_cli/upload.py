@@ -1,4 +1,4 @@
-"""A multipart/form-data body that streams its file from disk and reports progress.
+"""Request bodies that stream from disk and report progress: a multipart/form-data form, one chunk of a file.
 
 ``requests`` sends any object with ``read`` and ``__len__`` as a streamed
 body with a ``Content-Length``; reading it here drives a progress bar, so a
@@ -7,12 +7,16 @@ multi-gigabyte image tarball never sits in memory.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import mimetypes
 import uuid
 import zipfile
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO, Callable, Iterator
+
+HASH_PIECE_BYTES = 4 * 1024 * 1024
 
 
 class MultipartBody:
@@ -76,6 +80,47 @@ class MultipartBody:
         for part in self._parts:
             part.close()
         self._parts = []
+
+
+class FileSlice:
+    """``length`` bytes of a file from ``start`` on: one chunk of a resumable upload, read as it is sent."""
+
+    def __init__(self, path: Path, start: int, length: int, on_read: Callable[[int], None] | None = None) -> None:
+        self._file = open(path, "rb")
+        self._file.seek(start)
+        self._length = length
+        self._left = length
+        self.on_read = on_read or (lambda count: None)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(wanted)
+        self._left -= len(data)
+        self.on_read(len(data))
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "FileSlice":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def file_sha256(path: Path, on_read: Callable[[int], None] | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while piece := source.read(HASH_PIECE_BYTES):
+            digest.update(piece)
+            if on_read is not None:
+                on_read(len(piece))
+    return digest.hexdigest()
 
 
 def zip_folder(folder: Path, target: Path) -> Path:

@@ -2,7 +2,9 @@
 
 Each generator supplies only ``render(rng, class_index, size) -> RGB image``;
 item ``i`` is class ``i % len(classes)``, drawn with its own RNG and written
-under an opaque id.
+under an opaque id. The id hides ``i`` (and so the class) only from someone
+who does not know the seed: a server build passes a seed keyed by the build
+secret (``datasets.secret``), never the spec's public one.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 ``make_runner("docker", image=...)`` for untrusted submission images,
 ``make_runner("local", command=[...])`` for trusted commands.
+``fit_limits`` turns a spec's limits into what a host can give (``runners.host``).
 """
 
 from evaluator.runners.base import (
@@ -17,6 +18,7 @@ from evaluator.runners.base import (
     register_runner,
 )
 from evaluator.runners.docker_runner import CONTAINER_LABEL, DockerRunner
+from evaluator.runners.host import GpuInfo, HostCannotRun, HostResources, fit_limits
 from evaluator.runners.local import LocalRunner
 
 __all__ = [
@@ -25,12 +27,16 @@ __all__ = [
     "RUN_STATUSES",
     "DockerRunner",
     "EngineUnavailable",
+    "GpuInfo",
+    "HostCannotRun",
+    "HostResources",
     "ImageUnavailable",
     "LocalRunner",
     "RunLimits",
     "RunResult",
     "Runner",
     "RunnerError",
+    "fit_limits",
     "make_runner",
     "register_runner",
 ]

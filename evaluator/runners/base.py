@@ -10,7 +10,6 @@ evaluator could not run it".
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import threading
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from datasets.registry import Registry
+from evaluator.folders import remove_tree
 
 RunStatus = Literal["finished", "failed", "timed_out", "out_of_memory", "cancelled", "output_too_large"]
 RUN_STATUSES: tuple[str, ...] = ("finished", "failed", "timed_out", "out_of_memory", "cancelled", "output_too_large")
@@ -28,7 +28,9 @@ MEGABYTE = 1024 * 1024
 GIGABYTE = 1024 * MEGABYTE
 DEFAULT_LOG_TAIL_BYTES = 64 * 1024
 HEARTBEAT_INTERVAL_S = 5.0
+LOG_INTERVAL_S = 2.0
 MAX_OUTPUT_ENTRIES = 200_000
+MAX_OUTPUT_DEPTH = 32
 
 
 class RunnerError(RuntimeError):
@@ -45,7 +47,12 @@ class ImageUnavailable(RunnerError):
 
 @dataclass(frozen=True)
 class RunLimits:
-    """What one run may use; ``from_spec`` takes them from a benchmark spec's ``limits``."""
+    """What one run may use; ``from_spec`` takes them from a benchmark spec's ``limits``.
+
+    ``gpu_ids`` names the devices to pass when the worker is pinned to
+    device ids (``runners.host.fit_limits`` fills it); empty means "any
+    ``gpus`` of the host's".
+    """
 
     timeout_s: float
     memory_gb: float
@@ -54,6 +61,7 @@ class RunLimits:
     gpus: int
     output_mb: float
     log_tail_bytes: int = DEFAULT_LOG_TAIL_BYTES
+    gpu_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_spec(cls, limits: Any, **overrides: Any) -> "RunLimits":
@@ -95,6 +103,7 @@ class RunResult:
 
 
 Heartbeat = Callable[[], None]
+LogListener = Callable[[str], None]
 
 
 class Runner(ABC):
@@ -111,8 +120,18 @@ class Runner(ABC):
         *,
         cancel: threading.Event | None = None,
         heartbeat: Heartbeat | None = None,
+        on_log: LogListener | None = None,
     ) -> RunResult:
-        """Run to the end, a limit, or ``cancel``; ``heartbeat`` is called every few seconds meanwhile."""
+        """Run to the end, a limit, or ``cancel``.
+
+        ``heartbeat`` is called every few seconds meanwhile, and ``on_log``
+        (when given) with the log tail so far whenever it changed, at most
+        every ``LOG_INTERVAL_S`` seconds.
+        """
+
+    @abstractmethod
+    def host_resources(self) -> Any:
+        """The ``runners.host.HostResources`` this runner's submissions run on."""
 
 
 RUNNERS: Registry[type[Runner]] = Registry("runner")
@@ -181,19 +200,24 @@ def inspect_output(output_dir: Path, limit_bytes: int) -> OutputCheck:
 
     Only plain files and folders are allowed: a symbolic link could point the
     evaluator at a host file, and a FIFO or socket would block a reader. The
-    walk stops early once the cap is passed so a flood of files cannot stall it.
+    walk is iterative and bounded: it stops once the cap or
+    ``MAX_OUTPUT_ENTRIES`` is passed, and folders nested deeper than
+    ``MAX_OUTPUT_DEPTH`` are a problem, so no output can stall or crash it.
     Entries that vanish mid-walk (the submission may still be running) are skipped.
     """
     output_dir = Path(output_dir)
     total = entries = 0
-    pending = [output_dir]
+    pending = [(output_dir, 0)]
     while pending:
-        folder = pending.pop()
+        folder, depth = pending.pop()
+        if depth > MAX_OUTPUT_DEPTH:
+            return OutputCheck(total, entries, f"folders are nested more than {MAX_OUTPUT_DEPTH} deep in the output")
         try:
-            listing = list(os.scandir(folder))
+            with os.scandir(folder) as scan:
+                listing = list(scan)
         except FileNotFoundError:
             continue
-        except PermissionError:
+        except OSError:
             return OutputCheck(total, entries, f"{folder.relative_to(output_dir)}: folder is not readable")
         for entry in listing:
             try:
@@ -205,7 +229,7 @@ def inspect_output(output_dir: Path, limit_bytes: int) -> OutputCheck:
             if problem is not None:
                 return OutputCheck(total, entries, problem)
             if stat.S_ISDIR(info.st_mode):
-                pending.append(Path(entry.path))
+                pending.append((Path(entry.path), depth + 1))
             else:
                 total += info.st_size
             if total > limit_bytes or entries > MAX_OUTPUT_ENTRIES:
@@ -235,15 +259,11 @@ def too_large_reason(check: OutputCheck, limits: RunLimits) -> str:
 
 
 def empty_folder(folder: Path) -> None:
-    """Delete everything inside ``folder`` (links are removed, never followed)."""
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(entry.path)
-            except FileNotFoundError:
-                pass
+    """Delete everything inside ``folder``, whatever its depth and modes (links are removed, never followed)."""
+    with os.scandir(folder) as scan:
+        names = [entry.name for entry in scan]
+    for name in names:
+        remove_tree(Path(folder) / name)
 
 
 def prepare_output_folder(output_dir: Path) -> Path:
@@ -253,6 +273,25 @@ def prepare_output_folder(output_dir: Path) -> Path:
     if any(output_dir.iterdir()):
         raise ValueError(f"{output_dir}: the output folder must be empty before a run")
     return output_dir
+
+
+class LogPacer:
+    """Hands the log tail to ``on_log`` at most every ``interval_s`` seconds, and only when it changed."""
+
+    def __init__(self, on_log: LogListener | None, log: LogTail, interval_s: float = LOG_INTERVAL_S) -> None:
+        self.on_log = on_log
+        self.log = log
+        self.interval_s = interval_s
+        self._last = float("-inf")
+        self._sent_bytes = 0
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.on_log is None or now - self._last < self.interval_s or self.log.total_bytes == self._sent_bytes:
+            return
+        self._last = now
+        self._sent_bytes = self.log.total_bytes
+        self.on_log(self.log.text())
 
 
 class Pacer:

@@ -3,25 +3,22 @@
 Sandbox (DESIGN.md §3): no network, read-only root file system, small tmpfs
 ``/tmp``, every capability dropped, no-new-privileges, user 65534:65534,
 memory (no swap), CPU and pids limits, GPUs only when the limits ask for them
-and the host has them. ``/input`` is a read-only bind mount.
+and the host has them (exactly the pinned device ids, when the worker is
+pinned). ``/input`` is a read-only bind mount.
 
-``/output`` is a bind mount of ``output_dir``. Docker tmpfs mounts vanish when
-the container stops, so they cannot carry the results out; instead the size
-of ``output_dir`` is watched while the container runs (it is killed as soon
-as it passes the cap) and the folder is checked again after exit: only plain
-files and folders, no links, under the cap. The container is always removed.
+``/output`` is a tmpfs of the cap's size that the worker mounts on a private
+folder (``runners.capped_output``): the kernel stops every write at the cap.
+The container is killed as soon as that file system is full; after exit the
+output is checked (only plain files and folders, no links, bounded depth and
+entries, under the cap) and copied to ``output_dir``, and the tmpfs is
+unmounted. The container is always removed.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import shutil
-import tarfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +28,41 @@ import docker.types
 
 from evaluator.runners.base import (
     HEARTBEAT_INTERVAL_S,
-    MEGABYTE,
+    LOG_INTERVAL_S,
     EngineUnavailable,
     Heartbeat,
     ImageUnavailable,
+    LogListener,
+    LogPacer,
     LogTail,
+    OutputCheck,
     Pacer,
     RunLimits,
     Runner,
     RunnerError,
     RunResult,
-    empty_folder,
     inspect_output,
     output_too_large,
     prepare_output_folder,
     register_runner,
     too_large_reason,
 )
+from evaluator.runners.capped_output import capped_output, copy_plain_tree, output_usage
+from evaluator.runners.host import HostResources, engine_host, host_has_gpu_toolkit
+from evaluator.runners.images import PullSettings, ensure_image, is_pinned
+from evaluator.runners.image_tarball import (
+    MAX_IMAGE_MB,
+    MAX_IMAGE_RATIO,
+    MAX_TARBALL_MB,
+    TarballCaps,
+    load_image_tarball,
+)
 
 CONTAINER_LABEL = "org.toonbench.runner"
 CONTAINER_USER = "65534:65534"
 TMP_SIZE_MB = 64
 POLL_S = 0.1
-OUTPUT_CHECK_S = 0.5
 STOP_GRACE_S = 2
-MAX_TARBALL_MB = 20 * 1024
 READABLE = 0o444
 TRAVERSABLE = 0o111
 
@@ -68,6 +75,11 @@ class DockerRunner(Runner):
     points); ``labels`` are added to the container (e.g. the job id). An
     image loaded from a tarball loses its names and is removed again after
     the run (``remove_loaded_image``).
+
+    ``gpu_ids`` pins the worker to those GPU device ids (``TOONBENCH_GPUS``);
+    ``host`` overrides what the engine's host is taken to have (tests, or an
+    operator who reserves part of a machine). A tarball may unpack to at
+    most ``max_image_mb`` and ``max_image_ratio`` times its own size.
     """
 
     def __init__(
@@ -82,6 +94,12 @@ class DockerRunner(Runner):
         max_tarball_mb: float = MAX_TARBALL_MB,
         remove_loaded_image: bool = True,
         heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+        gpu_ids: Sequence[str] = (),
+        host: HostResources | None = None,
+        max_image_mb: float = MAX_IMAGE_MB,
+        max_image_ratio: float = MAX_IMAGE_RATIO,
+        log_interval_s: float = LOG_INTERVAL_S,
+        pull: PullSettings | None = None,
     ) -> None:
         if (image is None) == (tarball is None):
             raise ValueError("DockerRunner needs exactly one of image= (a reference) or tarball= (a docker save file)")
@@ -94,6 +112,12 @@ class DockerRunner(Runner):
         self.max_tarball_mb = max_tarball_mb
         self.remove_loaded_image = remove_loaded_image
         self.heartbeat_interval_s = heartbeat_interval_s
+        self.gpu_ids = tuple(str(device) for device in gpu_ids)
+        self._host = host
+        self.max_image_mb = max_image_mb
+        self.max_image_ratio = max_image_ratio
+        self.log_interval_s = log_interval_s
+        self.pull = pull
         self._image_id: str | None = None
         self._image_is_ours = False
 
@@ -113,6 +137,10 @@ class DockerRunner(Runner):
         return self._image_id
 
     def _find_image(self) -> Any:
+        """The image in the engine; a pinned reference (``repo@sha256:...``) is pulled when missing."""
+        assert self.image_ref is not None
+        if self.pull is not None and is_pinned(self.image_ref):
+            return ensure_image(self.client, self.image_ref, self.pull)
         try:
             return self.client.images.get(self.image_ref)
         except docker.errors.ImageNotFound:
@@ -124,31 +152,36 @@ class DockerRunner(Runner):
 
     def _load_tarball(self) -> Any:
         assert self.tarball is not None
-        if not self.tarball.is_file():
-            raise ImageUnavailable(f"{self.tarball}: image tarball not found")
-        size_mb = self.tarball.stat().st_size / MEGABYTE
-        if size_mb > self.max_tarball_mb:
-            raise ImageUnavailable(
-                f"{self.tarball}: image tarball is {size_mb:.0f} MB, over the limit of {self.max_tarball_mb:g} MB"
-            )
-        stream = UntaggedImageStream(self.tarball)
-        try:
-            images = self.client.images.load(iter(stream))
-        except docker.errors.DockerException as exc:
-            detail = stream.error or getattr(exc, "explanation", None) or exc
-            raise ImageUnavailable(
-                f"{self.tarball}: not a loadable image tarball (expected `docker save` output): {detail}"
-            ) from None
-        if len(images) != 1:
-            raise ImageUnavailable(f"{self.tarball}: holds {len(images)} images; a submission must hold exactly one")
-        return images[0]
+        caps = TarballCaps(self.max_tarball_mb, self.max_image_mb, self.max_image_ratio)
+        return load_image_tarball(self.client, self.tarball, caps)
+
+    def host_resources(self) -> HostResources:
+        """The engine's host: CPUs and memory from ``docker info``, GPUs this worker may hand out."""
+        if self._host is None:
+            try:
+                info = self.client.info()
+            except docker.errors.DockerException as exc:
+                raise EngineUnavailable(f"the Docker engine does not answer ({exc})") from None
+            self._host = engine_host(info, self.gpu_ids)
+        return self._host
 
     def gpus_for(self, limits: RunLimits) -> int:
+        """GPUs to request: the limits' count when the host has GPUs (``gpu_available`` overrides the probe)."""
         if limits.gpus <= 0:
             return 0
         if self.gpu_available is None:
-            self.gpu_available = host_has_gpus()
+            self.gpu_available = bool(self._host.gpus) if self._host is not None else host_has_gpu_toolkit()
         return limits.gpus if self.gpu_available else 0
+
+    def device_requests(self, limits: RunLimits) -> list[Any]:
+        """Docker device requests: exactly the pinned device ids, else a count; never more than the limits."""
+        gpus = self.gpus_for(limits)
+        if gpus <= 0:
+            return []
+        pinned = limits.gpu_ids or self.gpu_ids
+        if pinned:
+            return [docker.types.DeviceRequest(device_ids=list(pinned[:gpus]), capabilities=[["gpu"]])]
+        return [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
 
     def container_options(self, input_dir: Path, output_dir: Path, limits: RunLimits) -> dict[str, Any]:
         """Everything ``containers.create`` gets: the sandbox in one place."""
@@ -174,9 +207,9 @@ class DockerRunner(Runner):
             # The log tail is read from the attached stream; the engine's own copy stays small.
             "log_config": docker.types.LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         }
-        gpus = self.gpus_for(limits)
-        if gpus > 0:
-            options["device_requests"] = [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
+        requests = self.device_requests(limits)
+        if requests:
+            options["device_requests"] = requests
         if self.command is not None:
             options["command"] = self.command
         return options
@@ -189,14 +222,41 @@ class DockerRunner(Runner):
         *,
         cancel: threading.Event | None = None,
         heartbeat: Heartbeat | None = None,
+        on_log: LogListener | None = None,
     ) -> RunResult:
         input_dir = Path(input_dir).resolve()
         if not (input_dir / "manifest.json").is_file():
             raise ValueError(f"{input_dir}: not a prepared input folder (no manifest.json)")
         output_dir = prepare_output_folder(Path(output_dir)).resolve()
-        _open_for_container(input_dir, output_dir)
-        image_id = self.image_id()
-        options = self.container_options(input_dir, output_dir, limits)
+        _open_for_container(input_dir)
+        # Mounted before a tarball is loaded, so a worker that cannot mount leaves no loaded image behind.
+        with capped_output(output_dir.parent, limits) as staging:
+            image_id = self.image_id()
+            options = self.container_options(input_dir, staging, limits)
+            watched = self._run_container(image_id, options, staging, limits, cancel, heartbeat, on_log)
+            if isinstance(watched, RunResult):
+                return watched
+            run = _result(*watched, image_id, staging, limits)
+            if run.status not in ("cancelled", "output_too_large"):
+                if inspect_output(staging, limits.output_bytes).problem is None:
+                    copy_plain_tree(staging, output_dir)
+        return run
+
+    def _run_container(
+        self,
+        image_id: str,
+        options: dict[str, Any],
+        staging: Path,
+        limits: RunLimits,
+        cancel: threading.Event | None,
+        heartbeat: Heartbeat | None,
+        on_log: LogListener | None,
+    ) -> tuple[str | None, int | None, bool, str, float] | RunResult:
+        """Create, start and watch the container, always removing it.
+
+        Returns (what ended it early, exit code, OOM-killed, log tail, seconds),
+        or the failed result of a container that could not start.
+        """
         log = LogTail(limits.log_tail_bytes)
         container = None
         try:
@@ -210,8 +270,8 @@ class DockerRunner(Runner):
             except docker.errors.APIError as exc:  # e.g. the image's command does not exist
                 reason = f"the container could not start: {exc.explanation or exc}"
                 return RunResult("failed", None, log.text(), time.monotonic() - started, image_id, reason)
-            pacer = Pacer(heartbeat, self.heartbeat_interval_s)
-            ended_by, exit_code = self._watch(container, output_dir, limits, cancel, pacer)
+            pacers = (Pacer(heartbeat, self.heartbeat_interval_s), LogPacer(on_log, log, self.log_interval_s))
+            ended_by, exit_code = self._watch(container, staging, limits, cancel, pacers)
             duration = time.monotonic() - started
             container.reload()
             oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
@@ -221,7 +281,7 @@ class DockerRunner(Runner):
                 _remove(container)
             if self._image_is_ours and self.remove_loaded_image:
                 self._discard_loaded_image()
-        return _result(ended_by, exit_code, oom_killed, log.text(), duration, image_id, output_dir, limits)
+        return ended_by, exit_code, oom_killed, log.text(), duration
 
     def _discard_loaded_image(self) -> None:
         """Free the engine's disk from a loaded submission (kept while another container uses it)."""
@@ -239,9 +299,18 @@ class DockerRunner(Runner):
             raise RunnerError(f"the engine refused to create the container for {image_id}: {detail}") from None
 
     def _watch(
-        self, container: Any, output_dir: Path, limits: RunLimits, cancel: threading.Event | None, pacer: Pacer
+        self,
+        container: Any,
+        staging: Path,
+        limits: RunLimits,
+        cancel: threading.Event | None,
+        pacers: tuple[Pacer, LogPacer],
     ) -> tuple[str | None, int | None]:
-        """Wait for exit; returns (what ended it early or None, exit code)."""
+        """Wait for exit; returns (what ended it early or None, exit code).
+
+        A full ``/output`` file system ends the run at once: its writer hit the
+        cap (a file deleted while open counts, though no folder walk sees it).
+        """
         exited = threading.Event()
         outcome: dict[str, Any] = {}
 
@@ -254,20 +323,18 @@ class DockerRunner(Runner):
 
         threading.Thread(target=wait, daemon=True).start()
         deadline = time.monotonic() + limits.timeout_s
-        next_output_check = time.monotonic() + OUTPUT_CHECK_S
         ended_by: str | None = None
         while not exited.wait(POLL_S):
-            pacer.tick()
+            for pacer in pacers:
+                pacer.tick()
             now = time.monotonic()
             if cancel is not None and cancel.is_set():
                 ended_by = "cancelled"
                 _quietly(container.stop, timeout=STOP_GRACE_S)
             elif now >= deadline:
                 ended_by = "timed_out"
-            elif now >= next_output_check:
-                next_output_check = now + OUTPUT_CHECK_S
-                if output_too_large(inspect_output(output_dir, limits.output_bytes), limits.output_bytes):
-                    ended_by = "output_too_large"
+            elif output_usage(staging).full:
+                ended_by = "output_too_large"
             if ended_by is not None:
                 _quietly(container.kill)
                 exited.wait(30)
@@ -286,11 +353,11 @@ def _result(
     tail: str,
     duration: float,
     image_id: str,
-    output_dir: Path,
+    staging: Path,
     limits: RunLimits,
 ) -> RunResult:
+    """How the run ended, judged on the capped ``/output`` before it is unmounted."""
     if ended_by == "cancelled":
-        empty_folder(output_dir)
         return RunResult("cancelled", exit_code, tail, duration, image_id, "the run was cancelled")
     if ended_by == "timed_out":
         reason = f"the submission ran longer than the limit of {limits.timeout_s:g} s and was stopped"
@@ -298,70 +365,17 @@ def _result(
     if oom_killed:
         reason = f"the submission ran out of memory (limit {limits.memory_gb:g} GB) and was killed"
         return RunResult("out_of_memory", exit_code, tail, duration, image_id, reason)
-    check = inspect_output(output_dir, limits.output_bytes)
-    if ended_by == "output_too_large" or output_too_large(check, limits.output_bytes):
-        empty_folder(output_dir)
-        return RunResult("output_too_large", exit_code, tail, duration, image_id, too_large_reason(check, limits))
+    check = inspect_output(staging, limits.output_bytes)
+    usage = output_usage(staging)
+    if ended_by == "output_too_large" or usage.full or output_too_large(check, limits.output_bytes):
+        seen = OutputCheck(max(check.total_bytes, usage.used_bytes), check.entries, check.problem)
+        return RunResult("output_too_large", exit_code, tail, duration, image_id, too_large_reason(seen, limits))
     if check.problem is not None:
-        empty_folder(output_dir)
         return RunResult("failed", exit_code, tail, duration, image_id, check.problem)
     if exit_code != 0:
         reason = f"the submission exited with status {exit_code}" + (" (killed)" if exit_code == 137 else "")
         return RunResult("failed", exit_code, tail, duration, image_id, reason)
     return RunResult("finished", 0, tail, duration, image_id, "")
-
-
-class UntaggedImageStream:
-    """The bytes of a ``docker save`` tarball with every image name removed, streamed.
-
-    ``docker load`` applies the names recorded in the tarball, so a submission
-    could otherwise take over the name of another image in the engine (a base
-    image, another submission). The names are dropped on the fly (the image is
-    then known by its id only), without a second copy on disk.
-    """
-
-    CHUNK = 1 << 20
-    NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
-
-    def __init__(self, tarball: Path) -> None:
-        self.tarball = tarball
-        self.error: str | None = None
-
-    def __iter__(self) -> Iterator[bytes]:
-        read_end, write_end = os.pipe()
-        writer = threading.Thread(target=self._rewrite, args=(write_end,), daemon=True)
-        writer.start()
-        with os.fdopen(read_end, "rb") as source:
-            yield from iter(lambda: source.read(self.CHUNK), b"")
-        writer.join()
-
-    def _rewrite(self, write_end: int) -> None:
-        try:
-            with os.fdopen(write_end, "wb") as sink, tarfile.open(self.tarball, "r|*") as source, tarfile.open(
-                fileobj=sink, mode="w|"
-            ) as target:
-                for member in source:
-                    name = member.name.removeprefix("./")
-                    if name == "repositories":
-                        continue
-                    content = source.extractfile(member) if member.isfile() else None
-                    if name in ("manifest.json", "index.json") and content is not None:
-                        raw = self._without_names(name, json.loads(content.read()))
-                        member.size = len(raw)
-                        content = io.BytesIO(raw)
-                    target.addfile(member, content)
-        except (OSError, tarfile.TarError, ValueError) as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-
-    def _without_names(self, name: str, document: Any) -> bytes:
-        if name == "manifest.json":
-            for entry in document:
-                entry["RepoTags"] = None
-        else:
-            for entry in document.get("manifests", []):
-                for key in self.NAME_ANNOTATIONS:
-                    entry.get("annotations", {}).pop(key, None)
-        return json.dumps(document).encode()
 
 
 def connect(timeout_s: int = 60) -> Any:
@@ -377,17 +391,11 @@ def connect(timeout_s: int = 60) -> Any:
     return client
 
 
-def host_has_gpus() -> bool:
-    """NVIDIA devices plus the container toolkit that Docker's GPU device requests need."""
-    return Path("/dev/nvidiactl").exists() and shutil.which("nvidia-container-cli") is not None
-
-
-def _open_for_container(input_dir: Path, output_dir: Path) -> None:
-    """The container user (65534) must read ``/input`` and write ``/output``."""
+def _open_for_container(input_dir: Path) -> None:
+    """The container user (65534) must read ``/input`` (``/output`` is a tmpfs of mode 0777)."""
     mode = input_dir.stat().st_mode
     if mode & (READABLE | TRAVERSABLE) != READABLE | TRAVERSABLE:
         input_dir.chmod(mode | READABLE | TRAVERSABLE)
-    output_dir.chmod(0o777)
 
 
 def _copy_stream(stream: Any, log: LogTail) -> None:
@@ -410,3 +418,6 @@ def _remove(container: Any) -> None:
         container.remove(force=True, v=True)
     except docker.errors.NotFound:
         pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # 409: its removal is already under way
+            raise

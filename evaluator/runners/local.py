@@ -20,7 +20,10 @@ from pathlib import Path
 
 from evaluator.runners.base import (
     HEARTBEAT_INTERVAL_S,
+    LOG_INTERVAL_S,
     Heartbeat,
+    LogListener,
+    LogPacer,
     LogTail,
     Pacer,
     RunLimits,
@@ -33,6 +36,7 @@ from evaluator.runners.base import (
     register_runner,
     too_large_reason,
 )
+from evaluator.runners.host import HostResources, local_host
 
 POLL_S = 0.1
 OUTPUT_CHECK_S = 1.0
@@ -47,6 +51,7 @@ class LocalRunner(Runner):
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+        log_interval_s: float = LOG_INTERVAL_S,
     ) -> None:
         if not command:
             raise ValueError("LocalRunner needs a command (a list of program and arguments)")
@@ -54,6 +59,13 @@ class LocalRunner(Runner):
         self.env = dict(env or {})
         self.cwd = cwd
         self.heartbeat_interval_s = heartbeat_interval_s
+        self.log_interval_s = log_interval_s
+        self._host: HostResources | None = None
+
+    def host_resources(self) -> HostResources:
+        if self._host is None:
+            self._host = local_host()
+        return self._host
 
     def command_for(self, input_dir: Path, output_dir: Path) -> list[str]:
         return [part.replace("{input}", str(input_dir)).replace("{output}", str(output_dir)) for part in self.command]
@@ -66,6 +78,7 @@ class LocalRunner(Runner):
         *,
         cancel: threading.Event | None = None,
         heartbeat: Heartbeat | None = None,
+        on_log: LogListener | None = None,
     ) -> RunResult:
         input_dir, output_dir = Path(input_dir).resolve(), prepare_output_folder(Path(output_dir)).resolve()
         env = {**os.environ, **self.env, "TOONBENCH_INPUT": str(input_dir), "TOONBENCH_OUTPUT": str(output_dir)}
@@ -86,7 +99,8 @@ class LocalRunner(Runner):
         reader = threading.Thread(target=_copy_stream, args=(process.stdout, log), daemon=True)
         reader.start()
         try:
-            ended_by = self._watch(process, output_dir, limits, cancel, Pacer(heartbeat, self.heartbeat_interval_s))
+            pacers = (Pacer(heartbeat, self.heartbeat_interval_s), LogPacer(on_log, log, self.log_interval_s))
+            ended_by = self._watch(process, output_dir, limits, cancel, pacers)
         finally:
             _kill_group(process)
             reader.join(timeout=5)
@@ -99,13 +113,14 @@ class LocalRunner(Runner):
         output_dir: Path,
         limits: RunLimits,
         cancel: threading.Event | None,
-        pacer: Pacer,
+        pacers: tuple[Pacer, LogPacer],
     ) -> str | None:
         """Wait for the process; returns what ended it early ("timed_out", "cancelled", ...) or None."""
         deadline = time.monotonic() + limits.timeout_s
         next_output_check = time.monotonic() + OUTPUT_CHECK_S
         while process.poll() is None:
-            pacer.tick()
+            for pacer in pacers:
+                pacer.tick()
             now = time.monotonic()
             if cancel is not None and cancel.is_set():
                 _terminate_group(process)

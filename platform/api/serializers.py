@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from benchmarks.models import Benchmark, ProtocolVersion
-from submissions import access
+from submissions import access, disclosure
 from submissions.forms import SUBMIT_KINDS, open_benchmarks
 from submissions.models import Result, Submission
 from submissions.uploads import UploadRejected, check_artefact, check_image_reference
@@ -53,10 +53,35 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
 
 class ResultSerializer(serializers.ModelSerializer):
+    """A result as far as the requesting user may see it (``submissions.disclosure``): the leaderboard
+    metrics and intervals and the aggregate curves for everyone, more for the owner and staff."""
+
+    metrics = serializers.SerializerMethodField()
+    ci95 = serializers.SerializerMethodField()
+    details = serializers.SerializerMethodField()
+
     class Meta:
         model = Result
         fields = ["protocol_hash", "metrics", "ci95", "extractor_name", "extractor_weights_sha256", "comparable",
-                  "created"]
+                  "created", "details"]
+
+    def _shown(self, result: Result) -> set[str]:
+        return set(disclosure.visible_metric_names(self._user(), result.submission))
+
+    def _user(self) -> Any:
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def get_metrics(self, result: Result) -> dict[str, Any]:
+        shown = self._shown(result)
+        return {name: value for name, value in result.metrics.items() if name in shown}
+
+    def get_ci95(self, result: Result) -> dict[str, Any]:
+        shown = self._shown(result)
+        return {name: bounds for name, bounds in result.ci95.items() if name in shown}
+
+    def get_details(self, result: Result) -> dict[str, Any]:
+        return disclosure.visible_details(self._user(), result.submission, result)
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
@@ -75,7 +100,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     def get_result(self, submission: Submission) -> dict[str, Any] | None:
         result = getattr(submission, "result", None) if submission.status == "finished" else None
-        return ResultSerializer(result).data if result is not None else None
+        return ResultSerializer(result, context=self.context).data if result is not None else None
 
     def get_log_tail(self, submission: Submission) -> str | None:
         """Only the owner and staff read container output; others get null."""

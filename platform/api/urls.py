@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from api import views
+from api import uploads, views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("submissions/", views.SubmissionListCreate.as_view(), name="api-submissions"),
     path("submissions/<int:pk>/", views.SubmissionDetail.as_view(), name="api-submission"),
     path("submissions/<int:pk>/cancel/", views.SubmissionCancel.as_view(), name="api-submission-cancel"),
+    path("uploads/", uploads.UploadCreate.as_view(), name="api-uploads"),
+    path("uploads/<uuid:pk>/", uploads.UploadDetail.as_view(), name="api-upload"),
+    path("uploads/<uuid:pk>/complete/", uploads.UploadComplete.as_view(), name="api-upload-complete"),
 ]

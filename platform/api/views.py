@@ -15,19 +15,27 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttle import (
+    SignInRateThrottle,
+    clear_sign_in_failures,
+    failed_sign_in_wait,
+    record_sign_in_failure,
+    wait_message,
+)
 from api.permissions import CanManageSubmission
 from api.serializers import BenchmarkSerializer, SubmissionCreateSerializer, SubmissionSerializer
 from benchmarks.models import Benchmark
 from benchmarks.views import bundle_response, selected_protocol
-from leaderboards.table import leaderboard_table, row_record, table_csv
+from leaderboards.table import leaderboard_table, row_record, rows_csv, table_csv
 from submissions import access, actions
 from submissions.models import Submission
 from submissions.quota import QuotaExceeded
@@ -40,18 +48,45 @@ TOKEN_OR_SESSION = [TokenAuthentication, SessionAuthentication]
 
 
 class CSVRenderer(BaseRenderer):
+    """CSV bodies: a table already written by ``table_csv``, or any other answer (an error) as key,value rows.
+
+    Either way every text cell that a spreadsheet would run as a formula is neutralised.
+    """
+
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return data.encode() if isinstance(data, str) else str(data).encode()
+        if isinstance(data, str):
+            return data.encode()
+        rows = data.items() if isinstance(data, dict) else [[item] for item in data or []]
+        return rows_csv([[str(cell) for cell in row] for row in rows]).encode()
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for the user's API token (created on first use)."""
+    """Exchange a username and password for the user's API token (created on first use).
+
+    Throttled: requests per address at the ``auth`` rate, and failed attempts per
+    username and per address (accounts/throttle.py); past either, 429 with Retry-After.
+    """
 
     renderer_classes = [JSONRenderer]
+    throttle_classes = [SignInRateThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        username = str(request.data.get("username", ""))
+        wait_s = failed_sign_in_wait(request, username)
+        if wait_s:
+            raise Throttled(wait=wait_s, detail=wait_message(wait_s))
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            record_sign_in_failure(request, username)
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        user = serializer.validated_data["user"]
+        clear_sign_in_failures(user.get_username())
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class BenchmarkList(generics.ListAPIView):

@@ -4,6 +4,10 @@
 and for every benchmark whose built folder matches its spec it records the
 protocol as a ``ProtocolVersion`` (new hash: new row, made current; known
 hash: made current again). Old versions and their results are never edited.
+A build made without the build secret is the public development split, whose
+test truth anyone can rebuild from the bundle; it is recorded (a small site
+may want it) but reported as ``public split`` so an operator never runs a
+leaderboard on it unawares.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class SyncReport:
     not_built: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
+    public_splits: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"created benchmark {slug}" for slug in self.created_benchmarks]
@@ -36,6 +41,11 @@ class SyncReport:
         out += [f"not built: {text}" for text in self.not_built]
         out += [f"stale build: {text}" for text in self.stale]
         out += [f"deactivated {slug} (its spec file is gone)" for slug in self.deactivated]
+        out += [
+            f"public split: {slug} was built without the build secret, so anyone can rebuild its test truth "
+            f"from the bundle; rebuild it with: python -m datasets build {slug} --server"
+            for slug in self.public_splits
+        ]
         return out
 
 
@@ -96,6 +106,8 @@ def _record_built_protocol(benchmark: Benchmark, spec: BenchmarkSpec, data_root:
         version.save(update_fields=["is_current"])
     label = f"{spec.slug} v{version.version} {version.short_hash} ({version.profile}, {version.source})"
     (report.new_versions if created else report.current_versions).append(label)
+    if not built.keyed:
+        report.public_splits.append(spec.slug)
 
 
 def _version_for(benchmark: Benchmark, built: BuiltBenchmark) -> tuple[ProtocolVersion, bool]:

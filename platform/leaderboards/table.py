@@ -204,20 +204,44 @@ def row_record(row: Row, columns: list[Column]) -> dict[str, Any]:
 
 
 def table_csv(table: Table) -> str:
-    """The table as CSV: one column per metric plus its interval bounds."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    """The table as CSV: one column per metric plus its interval bounds.
+
+    Text cells (method names, submitters, URLs) are neutralised against
+    spreadsheet formula injection (``safe_csv_cell``); the numbers are
+    written by this module and left as they are.
+    """
     header = ["rank", "tied_with_above", "submission", "method", "submitter", "baseline", "paper_url", "code_url",
               "submitted"]
     for column in table.columns:
         header += [column.name, f"{column.name}_ci_low", f"{column.name}_ci_high"]
-    writer.writerow(header)
+    lines = [[safe_csv_cell(name) for name in header]]
     for row in table.rows:
         record = row_record(row, table.columns)
-        line = [record[key] for key in header[:9]]
+        line = [safe_csv_cell(str(record[key])) for key in header[:9]]
         for cell in row.cells:
             line += [_csv_number(cell.value), _csv_number(cell.low), _csv_number(cell.high)]
-        writer.writerow(line)
+        lines.append(line)
+    return _write_csv(lines)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection rule).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_csv_cell(text: str) -> str:
+    """``text`` with a leading single quote when a spreadsheet would read it as a formula."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def rows_csv(rows: list[list[str]]) -> str:
+    """Text rows as CSV, every cell neutralised."""
+    return _write_csv([[safe_csv_cell(cell) for cell in row] for row in rows])
+
+
+def _write_csv(lines: list[list[str]]) -> str:
+    """RFC 4180 line ends: with them, a cell holding a bare CR is quoted instead of starting a new row."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(lines)
     return buffer.getvalue()
 
 

@@ -37,6 +37,8 @@ def rerun(submission: Submission) -> Submission:
     }
     common = {
         "image_ref": submission.image_ref,
+        # The same image, not whatever the tag points to now.
+        "resolved_ref": submission.resolved_ref,
         "command": submission.command or None,
         "is_baseline": submission.is_baseline,
     }

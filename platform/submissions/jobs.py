@@ -20,6 +20,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,7 +29,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from evaluator.folders import sweep_scratch_folders
 from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
+from registry.policy import pull_settings
 from submissions.models import (
     FINAL_STATUSES,
     IN_PROGRESS_STATUSES,
@@ -38,6 +41,7 @@ from submissions.models import (
     Status,
     Submission,
 )
+from submissions.reasons import public_reason
 
 logger = logging.getLogger(__name__)
 REASON_CHARS = 2000
@@ -50,7 +54,7 @@ class DjangoJobStore:
         now = timezone.now()
         updates: dict[str, Any] = {"status": status}
         if "reason" in fields:
-            updates["status_reason"] = str(fields["reason"])[:REASON_CHARS]
+            updates["status_reason"] = public_reason(str(fields["reason"]))[:REASON_CHARS]
         if fields.get("image_digest"):
             updates["image_digest"] = str(fields["image_digest"])[:100]
         if status in FINAL_STATUSES:
@@ -70,6 +74,9 @@ class DjangoJobStore:
 
     def set_log_tail(self, job_id: str, text: str) -> None:
         Submission.objects.filter(pk=int(job_id)).update(log_tail=text[-settings.TOONBENCH_LOG_TAIL_CHARS:])
+
+    def set_run_info(self, job_id: str, effective_limits: dict[str, Any], host_info: dict[str, Any]) -> None:
+        Submission.objects.filter(pk=int(job_id)).update(effective_limits=effective_limits, host_info=host_info)
 
     def end_thread(self) -> None:
         connection.close()
@@ -158,6 +165,7 @@ class SweepReport:
     requeued: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     resent: list[int] = field(default_factory=list)
+    scratch_removed: list[str] = field(default_factory=list)
 
 
 def sweep_stale_jobs(now: datetime | None = None, enqueue: bool = True) -> SweepReport:
@@ -188,7 +196,18 @@ def sweep_stale_jobs(now: datetime | None = None, enqueue: bool = True) -> Sweep
     if enqueue:
         for pk in report.requeued + report.resent:
             queue_evaluation(pk)
+    report.scratch_removed = sweep_scratch()
     return report
+
+
+def sweep_scratch() -> list[str]:
+    """Remove this host's scratch folders of jobs that are not running (left by a dead worker)."""
+    running = Submission.objects.filter(status__in=IN_PROGRESS_STATUSES).values_list("pk", flat=True)
+    return sweep_scratch_folders(
+        Path(settings.TOONBENCH_WORK_ROOT),
+        [str(pk) for pk in running],
+        min_age_s=settings.TOONBENCH_HEARTBEAT_STALE_S,
+    )
 
 
 def queue_evaluation(submission_id: int) -> str:
@@ -276,10 +295,16 @@ def make_runner(submission: Submission, artefact: Path | None) -> Any:
     docker_options = {
         "labels": {"toonbench.submission": str(submission.pk), "toonbench.benchmark": submission.benchmark.slug},
         "heartbeat_interval_s": settings.TOONBENCH_HEARTBEAT_INTERVAL_S,
+        "gpu_ids": settings.TOONBENCH_GPUS,
+        "max_image_mb": settings.TOONBENCH_MAX_IMAGE_MB,
+        "max_image_ratio": settings.TOONBENCH_MAX_IMAGE_RATIO,
     }
     if submission.kind == Kind.TARBALL:
         return runner_for("docker", tarball=artefact, **docker_options)
-    return runner_for("docker", image=submission.image_ref, **docker_options)
+    if not submission.resolved_ref:
+        raise JobError("the image reference was not pinned to a digest when submitted; submit it again")
+    job_log = partial(DjangoJobStore().set_log_tail, str(submission.pk))  # pull progress, until the run's own log
+    return runner_for("docker", image=submission.resolved_ref, pull=pull_settings(log=job_log), **docker_options)
 
 
 def local_command(command: list[str]) -> list[str]:

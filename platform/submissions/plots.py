@@ -2,7 +2,9 @@
 
 A result is written once per submission and never edited, so a figure
 cached by submission id and result time stays valid; a re-scored result
-(new ``created``) gets new files.
+(new ``created``) gets new files. Which figures a visitor may see is
+``submissions.disclosure``'s decision: the classification figures show the
+test split's truth and are for staff only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Creating submissions: the one place views, the API and commands go through.
 
-``create_submission`` checks the quota and the current protocol, stores the
-artefact first, then queues the evaluation once the row is committed.
+``create_submission`` checks the current protocol, stores the artefact first,
+then, in one transaction, takes the owner's quota lock, checks the quota
+(``submissions.quota``) and saves the row; the evaluation is queued once
+that commits.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from django.core.files import File
 from django.db import transaction
 
 from benchmarks.models import Benchmark
+from registry.policy import ImageRefused, pin_image
 from submissions.jobs import queue_on_commit
 from submissions.models import Kind, Submission
-from submissions.quota import check_quota
+from submissions.quota import check_quota, reserve_submission
 
 
 class SubmissionRefused(Exception):
@@ -30,6 +33,7 @@ def create_submission(
     *,
     artefact: File | None = None,
     image_ref: str = "",
+    resolved_ref: str = "",
     command: list[str] | None = None,
     is_baseline: bool = False,
     queue: bool = True,
@@ -53,21 +57,41 @@ def create_submission(
         raise SubmissionRefused("a local submission needs a command")
     if not is_baseline:
         check_quota(owner, benchmark)
-    with transaction.atomic():
-        submission = Submission(
-            owner=owner,
-            benchmark=benchmark,
-            protocol=protocol,
-            kind=kind,
-            method_name=method_name,
-            image_ref=image_ref,
-            command=list(command or []),
-            is_baseline=is_baseline,
-            **details,
-        )
-        if artefact is not None:
-            submission.artefact.save(artefact.name or "upload", artefact, save=False)
-        submission.save()
-        if queue:
-            queue_on_commit(submission)
+    if kind == Kind.IMAGE:
+        # What runs is the digest (a re-run passes the one it pinned), checked outside any transaction.
+        resolved_ref = pinned_image(owner, resolved_ref or image_ref)
+    submission = Submission(
+        owner=owner,
+        benchmark=benchmark,
+        protocol=protocol,
+        kind=kind,
+        method_name=method_name,
+        image_ref=image_ref,
+        resolved_ref=resolved_ref,
+        command=list(command or []),
+        is_baseline=is_baseline,
+        **details,
+    )
+    if artefact is not None:
+        # Stored before the transaction, so the quota lock is never held while a big file is copied.
+        submission.artefact.save(artefact.name or "upload", artefact, save=False)
+    try:
+        with transaction.atomic():
+            if not is_baseline:
+                reserve_submission(owner, benchmark)
+            submission.save()
+            if queue:
+                queue_on_commit(submission)
+    except BaseException:
+        if submission.artefact:
+            submission.artefact.delete(save=False)
+        raise
     return submission
+
+
+def pinned_image(owner: AbstractBaseUser, reference: str) -> str:
+    """``host/repo@sha256:...`` for a reference the owner may run; raises ``SubmissionRefused``."""
+    try:
+        return pin_image(owner, reference).pinned
+    except ImageRefused as exc:
+        raise SubmissionRefused(str(exc)) from None

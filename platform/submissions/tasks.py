@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from submissions import jobs
+from submissions import chunked, jobs
 
 
 @shared_task(
@@ -20,7 +20,9 @@ def evaluate_submission(self, submission_id: int) -> str:  # type: ignore[no-unt
 
 
 @shared_task(name="submissions.tasks.sweep_stale_jobs", ignore_result=True)
-def sweep_stale_jobs() -> dict[str, list[int]]:
-    """Requeue or fail jobs whose worker stopped beating their heartbeat."""
+def sweep_stale_jobs() -> dict[str, list[int] | list[str]]:
+    """Requeue or fail jobs whose worker stopped beating their heartbeat; remove abandoned chunked uploads."""
     report = jobs.sweep_stale_jobs()
-    return {"requeued": report.requeued, "failed": report.failed, "resent": report.resent}
+    removed_uploads = chunked.remove_abandoned_uploads()
+    return {"requeued": report.requeued, "failed": report.failed, "resent": report.resent,
+            "removed_uploads": removed_uploads}

@@ -11,27 +11,35 @@ from __future__ import annotations
 
 import re
 import shutil
-import tarfile
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
 from benchmarks.models import Benchmark
-from evaluator.jobs import EXTRA_ARCHIVE_MEMBERS, MEGABYTE, ArchiveLimits, JobError, extract_predictions
+from evaluator.archives import (
+    EXTRA_ARCHIVE_MEMBERS,
+    MEGABYTE,
+    ArchiveError,
+    ArchiveLimits,
+    TarLimits,
+    check_image_tarball as check_tarball_members,
+    extract_predictions,
+)
 
 # Room for the form fields and multipart boundaries around the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
 DEFAULT_UPLOAD_MB = 2048
+DEFAULT_IMAGE_MB = 20480
 IMAGE_REFERENCE = re.compile(
     r"^(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
-TAR_MEMBERS_CHECKED = 10000
 
 
 class UploadRejected(ValueError):
@@ -134,34 +142,27 @@ def check_predictions_archive(uploaded: UploadedFile, benchmark: Benchmark) -> N
     with local_copy(uploaded) as path, tempfile.TemporaryDirectory(prefix="toonbench-check-") as scratch:
         try:
             extract_predictions(path, Path(scratch), predictions_limits(benchmark))
-        except JobError as exc:
+        except ArchiveError as exc:
             raise UploadRejected(str(exc).replace(path.name, uploaded.name or "upload", 1)) from None
 
 
+def image_limits(benchmark: Benchmark) -> TarLimits:
+    """The most an image tarball may unpack to: the benchmark's ``limits.image_mb``, at most the site's cap."""
+    site_cap_mb = int(getattr(settings, "TOONBENCH_MAX_IMAGE_MB", DEFAULT_IMAGE_MB))
+    return TarLimits(max_bytes=min(int(benchmark.limits.get("image_mb", site_cap_mb)), site_cap_mb) * MEGABYTE)
+
+
 def check_image_tarball(uploaded: UploadedFile, benchmark: Benchmark) -> None:
-    """A ``docker save`` archive: a readable tar with ``manifest.json`` and only relative member paths."""
+    """A ``docker save`` archive: a tar (gzip, bzip2, xz or plain) within the image limits, with ``manifest.json``."""
     check_upload_size(uploaded, benchmark)
     name = uploaded.name or "upload"
     with local_copy(uploaded) as path:
         try:
-            with tarfile.open(path) as archive:
-                names = _tar_member_names(archive, name)
-        except tarfile.TarError as exc:
-            raise UploadRejected(f"{name}: not a readable tar archive ({exc}); make one with `docker save`") from None
+            names = check_tarball_members(path, image_limits(benchmark), name)
+        except ArchiveError as exc:
+            raise UploadRejected(str(exc)) from None
     if "manifest.json" not in names:
         raise UploadRejected(f"{name}: no manifest.json at the top level; expected the output of `docker save IMAGE`")
-
-
-def _tar_member_names(archive: tarfile.TarFile, name: str) -> set[str]:
-    names: set[str] = set()
-    for count, member in enumerate(archive):
-        if count >= TAR_MEMBERS_CHECKED:
-            break
-        path = PurePosixPath(member.name)
-        if path.is_absolute() or ".." in path.parts:
-            raise UploadRejected(f"{name}: member {member.name!r} has an unsafe path (absolute or '..')")
-        names.add(str(path))
-    return names
 
 
 def check_image_reference(reference: str) -> str:

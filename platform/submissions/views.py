@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from submissions import access, actions
+from submissions import access, actions, disclosure
 from submissions.forms import SubmissionForm, open_benchmarks
 from submissions.models import Status, Submission
-from submissions.plots import PLOT_TITLES, available_plots, plot_path
+from submissions.plots import PLOT_TITLES, plot_path
 from submissions.quota import QuotaExceeded, remaining_submissions
 from submissions.services import SubmissionRefused, create_submission
 from submissions.uploads import install_size_cap
@@ -90,16 +90,19 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     result = getattr(submission, "result", None) if submission.status == Status.FINISHED else None
     metric_rows = []
     if result is not None:
+        shown = set(disclosure.visible_metric_names(request.user, submission))
         for metric in submission.benchmark.metrics:
             name = metric["name"]
-            if name in result.metrics:
+            if name in result.metrics and name in shown:
                 metric_rows.append({"name": name, "higher_is_better": metric["higher_is_better"],
                                     "value": result.metrics[name], "ci": result.ci95.get(name)})
+    own_details = result is not None and disclosure.sees_own_details(request.user, submission)
     context = {
         "submission": submission,
         "result": result,
         "metric_rows": metric_rows,
-        "plots": [(name, PLOT_TITLES[name]) for name in available_plots(result)] if result else [],
+        "per_class": disclosure.per_class_table(disclosure.per_class_rates(submission.benchmark, result)) if own_details else {},
+        "plots": [(name, PLOT_TITLES[name]) for name in disclosure.visible_plots(request.user, result)] if result else [],
         "show_log": access.can_see_logs(request.user, submission),
         "can_manage": access.can_manage(request.user, submission),
         "poll_seconds": ACTIVE_POLL_SECONDS,
@@ -110,11 +113,12 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
     """What the submission page polls while the job runs."""
     submission = visible_submission(request, pk)
-    return JsonResponse(status_record(submission))
+    return JsonResponse(status_record(submission, show_log=access.can_see_logs(request.user, submission)))
 
 
-def status_record(submission: Submission) -> dict[str, object]:
-    return {
+def status_record(submission: Submission, show_log: bool = False) -> dict[str, object]:
+    """The poll's answer; with ``show_log`` (owner and staff) also the container's log tail so far."""
+    record: dict[str, object] = {
         "id": submission.pk,
         "status": submission.status,
         "status_display": submission.get_status_display(),
@@ -124,16 +128,20 @@ def status_record(submission: Submission) -> dict[str, object]:
         "started_at": submission.started_at.isoformat() if submission.started_at else None,
         "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
     }
+    if show_log:
+        record["log_tail"] = submission.log_tail
+    return record
 
 
 def submission_plot(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     submission = visible_submission(request, pk)
     result = getattr(submission, "result", None)
-    if result is None or name not in available_plots(result):
+    if result is None or name not in disclosure.visible_plots(request.user, result):
         raise Http404(f"submission #{pk} has no {name} figure")
     path: Path = plot_path(result, name, Path(settings.MEDIA_ROOT))
     response = FileResponse(open(path, "rb"), content_type="image/png")
-    response["Cache-Control"] = "public, max-age=86400" if submission.is_public else "private, max-age=3600"
+    shared = submission.is_public and name in disclosure.AGGREGATE_PLOTS  # a staff-only figure never enters a shared cache
+    response["Cache-Control"] = "public, max-age=86400" if shared else "private, max-age=3600"
     return response
 
 

@@ -9,11 +9,14 @@ Embedded default (nothing set): SQLite under ``<repo>/var/``, files under
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from toonbench_site.secret_key import read_or_create_secret_key
 
 PLATFORM_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = PLATFORM_DIR.parent
@@ -44,12 +47,13 @@ def _env_number(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"environment variable {name}={value!r}: expected a number") from None
 
 
-DEBUG = _env_bool("DEBUG", True)
+# Off unless asked for: the debug pages show settings and tracebacks to anyone.
+DEBUG = _env_bool("DEBUG", False)
+# Without SECRET_KEY, a key generated on first start is kept in TOONBENCH_SECRET_KEY_FILE (mode 0600).
+SECRET_KEY_FILE = Path(os.environ.get("TOONBENCH_SECRET_KEY_FILE", VAR_DIR / "secret_key"))
 SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "django-insecure-toonbench-development-key-only-for-debug" if DEBUG else ""
+    "django-insecure-toonbench-development-key-only-for-debug" if DEBUG else read_or_create_secret_key(SECRET_KEY_FILE)
 )
-if not SECRET_KEY:
-    raise ImproperlyConfigured("environment variable SECRET_KEY must be set when DEBUG=0")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -70,9 +74,11 @@ INSTALLED_APPS = [
     "submissions",
     "leaderboards",
     "api",
+    "registry",
 ]
 
 MIDDLEWARE = [
+    "toonbench_site.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,6 +152,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Uploads bigger than this stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Request bodies over this many bytes are refused (413) before they are read, on every route but the
+# upload routes named below, which cap their own uploads (submissions/uploads.py, chunked uploads).
+TOONBENCH_MAX_REQUEST_BYTES = int(_env_number("TOONBENCH_MAX_REQUEST_MB", 10) * 1024 * 1024)
+TOONBENCH_UPLOAD_URL_NAMES = ("submit", "api-submissions", "api-upload")
 
 # Production hardening: on unless DEBUG, each switchable for a TLS-terminating proxy setup.
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -169,6 +179,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Sign-in routes (API token, login form, registry token): requests per client address.
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("TOONBENCH_AUTH_RATE", "30/min")},
+    # Proxies in front of the site that append to X-Forwarded-For (0: the client is REMOTE_ADDR,
+    # so a forged header cannot dodge throttling).
+    "NUM_PROXIES": int(_env_number("TOONBENCH_NUM_PROXIES", 0)),
+}
+# Failed sign-ins counted per username and per client address over a sliding window; past either
+# limit, sign-in answers 429 with Retry-After until the window has passed (accounts/throttle.py).
+TOONBENCH_AUTH_FAILURES_PER_USERNAME = int(_env_number("TOONBENCH_AUTH_FAILURES_PER_USERNAME", 10))
+TOONBENCH_AUTH_FAILURES_PER_ADDRESS = int(_env_number("TOONBENCH_AUTH_FAILURES_PER_ADDRESS", 30))
+TOONBENCH_AUTH_FAILURE_WINDOW_S = int(_env_number("TOONBENCH_AUTH_FAILURE_WINDOW_S", 900))
+# Throttle counters live where every web process sees them: files under var/ (embedded default),
+# or Redis when TOONBENCH_THROTTLE_CACHE_URL is a redis:// URL (several web hosts).
+TOONBENCH_THROTTLE_CACHE_URL = os.environ.get("TOONBENCH_THROTTLE_CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TOONBENCH_THROTTLE_CACHE_URL}
+    if TOONBENCH_THROTTLE_CACHE_URL.startswith(("redis://", "rediss://"))
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "throttle")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ToonBench API",
@@ -202,9 +231,44 @@ TOONBENCH_HEARTBEAT_STALE_S = _env_number("TOONBENCH_HEARTBEAT_STALE_S", 120)
 TOONBENCH_MAX_ATTEMPTS = int(_env_number("TOONBENCH_MAX_ATTEMPTS", 3))
 TOONBENCH_SWEEP_INTERVAL_S = _env_number("TOONBENCH_SWEEP_INTERVAL_S", 60)
 TOONBENCH_LOG_TAIL_CHARS = int(_env_number("TOONBENCH_LOG_TAIL_CHARS", 20000))
+# GPU device ids this worker hands to containers ("0,1"); empty: any the host has (platform/DEPLOY.md).
+TOONBENCH_GPUS = tuple(_env_list("TOONBENCH_GPUS", []))
+# Largest size a `docker save` tarball may unpack to on a worker (gzip included), and the most it may
+# inflate relative to the uploaded file.
+TOONBENCH_MAX_IMAGE_MB = _env_number("TOONBENCH_MAX_IMAGE_MB", 20 * 1024)
+TOONBENCH_MAX_IMAGE_RATIO = _env_number("TOONBENCH_MAX_IMAGE_RATIO", 100)
 # Anonymous benchmark pages are served from memory while the leaderboard version, re-read
 # at most this often per process, is unchanged (leaderboards/pagecache.py).
 TOONBENCH_PAGE_CACHE_RECHECK_S = _env_number("TOONBENCH_PAGE_CACHE_RECHECK_S", 2)
+# Resumable chunked uploads (submissions/chunked.py): where unfinished uploads grow, how long one
+# may wait for its next chunk before the sweep removes it, the largest chunk one request may carry,
+# and how many unfinished uploads one user may hold at once.
+TOONBENCH_UPLOAD_DIR = Path(os.environ.get("TOONBENCH_UPLOAD_DIR", VAR_DIR / "uploads"))
+TOONBENCH_UPLOAD_EXPIRY_S = _env_number("TOONBENCH_UPLOAD_EXPIRY_S", 24 * 3600)
+TOONBENCH_UPLOAD_CHUNK_MB = _env_number("TOONBENCH_UPLOAD_CHUNK_MB", 64)
+TOONBENCH_UPLOAD_MAX_OPEN = int(_env_number("TOONBENCH_UPLOAD_MAX_OPEN", 3))
+
+# The platform's image registry (scripts/services/registry.sh) and pulling images (platform/DEPLOY.md,
+# "Registry"). The site signs the registry's bearer tokens with TOONBENCH_REGISTRY_KEY; workers pull
+# with the service credential below (default: derived from SECRET_KEY, so the site and the workers
+# of one deployment agree without another secret).
+TOONBENCH_REGISTRY_ADDR = os.environ.get("TOONBENCH_REGISTRY_ADDR", "127.0.0.1:5000")
+TOONBENCH_REGISTRY_DIR = Path(os.environ.get("TOONBENCH_REGISTRY_DIR", VAR_DIR / "registry"))
+TOONBENCH_REGISTRY_KEY = Path(os.environ.get("TOONBENCH_REGISTRY_KEY", TOONBENCH_REGISTRY_DIR / "token.key"))
+TOONBENCH_REGISTRY_SERVICE = os.environ.get("TOONBENCH_REGISTRY_SERVICE", "toonbench-registry")
+TOONBENCH_REGISTRY_ISSUER = os.environ.get("TOONBENCH_REGISTRY_ISSUER", "toonbench")
+TOONBENCH_REGISTRY_TOKEN_TTL_S = _env_number("TOONBENCH_REGISTRY_TOKEN_TTL_S", 300)
+TOONBENCH_REGISTRY_WORKER_USER = os.environ.get("TOONBENCH_REGISTRY_WORKER_USER", "toonbench-worker")
+TOONBENCH_REGISTRY_WORKER_PASSWORD = os.environ.get("TOONBENCH_REGISTRY_WORKER_PASSWORD") or hashlib.sha256(
+    f"toonbench-registry-worker:{SECRET_KEY}".encode()
+).hexdigest()
+# A docker config.json with `docker login` credentials for registries outside the platform.
+TOONBENCH_REGISTRY_CREDENTIALS = os.environ.get("TOONBENCH_REGISTRY_CREDENTIALS", "")
+# Registries spoken to over plain HTTP besides loopback ones (comma-separated host:port).
+TOONBENCH_INSECURE_REGISTRIES = tuple(_env_list("TOONBENCH_INSECURE_REGISTRIES", []))
+TOONBENCH_REGISTRY_TIMEOUT_S = _env_number("TOONBENCH_REGISTRY_TIMEOUT_S", 20)
+TOONBENCH_PULL_TIMEOUT_S = _env_number("TOONBENCH_PULL_TIMEOUT_S", 1800)
+TOONBENCH_IMAGE_CACHE_GB = _env_number("TOONBENCH_IMAGE_CACHE_GB", 50)
 
 # Celery. The embedded default needs no server: kombu's filesystem transport.
 TOONBENCH_BROKER_URL = os.environ.get("TOONBENCH_BROKER_URL", "filesystem://localhost/")

@@ -15,9 +15,16 @@ APP_URL_PREFIXES = {
     "submissions": "",
     "leaderboards": "",
     "benchmarks": "",
+    "registry": "",
 }
 
 urlpatterns = [path("admin/", admin.site.urls)]
 for app_name, prefix in APP_URL_PREFIXES.items():
     if find_spec(f"{app_name}.urls") is not None:
         urlpatterns.append(path(prefix, include(f"{app_name}.urls")))
+
+# Error pages: one sentence each, never settings or tracebacks (toonbench_site/errors.py).
+handler400 = "toonbench_site.errors.bad_request"
+handler403 = "toonbench_site.errors.permission_denied"
+handler404 = "toonbench_site.errors.page_not_found"
+handler500 = "toonbench_site.errors.server_error"

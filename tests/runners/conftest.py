@@ -105,6 +105,11 @@ def uniform_scores_image(docker_client: Any) -> str:
 
 
 @pytest.fixture(scope="session")
+def contract_outputs_image(docker_client: Any) -> str:
+    return build_test_image(docker_client, "contract_outputs")
+
+
+@pytest.fixture(scope="session")
 def tiny_toonnet(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from datasets.build import build_benchmark
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import subprocess
@@ -26,8 +27,26 @@ def read_report(output_dir: Path) -> dict[str, Any]:
     return json.loads((output_dir / "report.json").read_text())
 
 
+def bridge_gateway(engine: Any) -> str:
+    """The bridge network's gateway; Debian's Docker 20.10 lists only the subnet, whose first host it is."""
+    config = engine.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    if config.get("Gateway"):
+        return str(config["Gateway"])
+    return str(next(ipaddress.ip_network(config["Subnet"], strict=False).hosts()))
+
+
+def test_the_gateway_is_the_subnets_first_host_when_the_engine_omits_it():
+    class Network:
+        attrs = {"IPAM": {"Config": [{"Subnet": "172.17.0.0/16"}]}}
+
+    class Engine:
+        networks = type("Networks", (), {"get": staticmethod(lambda name: Network())})
+
+    assert bridge_gateway(Engine()) == "172.17.0.1"
+
+
 def test_it_gives_the_container_no_network(engine, probes_image, prepared_input, tight_limits, tmp_path):
-    gateway = engine.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    gateway = bridge_gateway(engine)
     input_dir = tmp_path / "input"
     shutil.copytree(prepared_input, input_dir)
     (input_dir / "probe_targets.json").write_text(json.dumps([[gateway, 2375], [gateway, 53]]))

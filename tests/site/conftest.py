@@ -20,14 +20,22 @@ for _path in (REPO_ROOT, REPO_ROOT / "platform"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toonbench_site.settings")
+_scratch = Path(tempfile.mkdtemp(prefix="toonbench-site-tests-"))
+# DEBUG is off, as in the embedded default; its generated secret key is kept in scratch space.
+os.environ.setdefault("TOONBENCH_SECRET_KEY_FILE", str(_scratch / "secret_key"))
 
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-_scratch = Path(tempfile.mkdtemp(prefix="toonbench-site-tests-"))
 settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(_scratch / "test.sqlite3")
 settings.STATIC_ROOT = _scratch / "static"  # WhiteNoise expects the collectstatic folder to exist
 settings.STATIC_ROOT.mkdir()
+# Plain HTTP on loopback, as scripts/run.sh serves it: no HTTPS redirect, no secure-only cookies.
+settings.SECURE_SSL_REDIRECT = settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+# Pages link static files by name; the hashed manifest of collectstatic is tested in test_deploy_check.
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Sign-in throttle counters start empty for each test session (tests clear them between tests).
+settings.CACHES["throttle"]["LOCATION"] = str(_scratch / "throttle")
 # Tests create many users; the production hasher's deliberate slowness is not under test here.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 django.setup()
@@ -40,11 +48,15 @@ from pytest_django.fixtures import Settings  # noqa: E402
 from benchmarks.models import Benchmark  # noqa: E402
 
 
+SITE_BUILD_SECRET = "site-tests-build-secret-" + "3c" * 16
+
+
 @pytest.fixture(scope="session")
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data root holding the tiny toonnet build, shared by every site test."""
+    """A data root holding the tiny toonnet build, shared by every site test: a server split,
+    keyed by a test build secret as a site's own builds are."""
     root = tmp_path_factory.mktemp("data")
-    build_benchmark("toonnet", root, profile="tiny")
+    build_benchmark("toonnet", root, profile="tiny", secret=SITE_BUILD_SECRET)
     return root
 
 

@@ -65,9 +65,9 @@ LOGIN = 302  # anonymous visitors are sent to the login page
 CASES = {
     "private page": Case("get", lambda w: f"/submissions/{w.private.pk}/", {"anonymous": 404, "alice": 200, "bob": 404, "staff": 200}),
     "private status": Case("get", lambda w: f"/submissions/{w.private.pk}/status.json", {"anonymous": 404, "alice": 200, "bob": 404, "staff": 200}),
-    "private figure": Case("get", lambda w: f"/submissions/{w.private.pk}/plots/confusion.png", {"anonymous": 404, "alice": 200, "bob": 404, "staff": 200}),
+    "private figure": Case("get", lambda w: f"/submissions/{w.private.pk}/plots/confusion.png", {"anonymous": 404, "alice": 404, "bob": 404, "staff": 200}),
     "public page": Case("get", lambda w: f"/submissions/{w.public.pk}/", {"anonymous": 200, "alice": 200, "bob": 200, "staff": 200}),
-    "public figure": Case("get", lambda w: f"/submissions/{w.public.pk}/plots/per_class.png", {"anonymous": 200, "alice": 200, "bob": 200, "staff": 200}),
+    "public figure": Case("get", lambda w: f"/submissions/{w.public.pk}/plots/per_class.png", {"anonymous": 404, "alice": 404, "bob": 404, "staff": 200}),
     "home": Case("get", lambda w: "/", {"anonymous": 200, "alice": 200, "bob": 200, "staff": 200}),
     "benchmark": Case("get", lambda w: "/benchmarks/toonnet/", {"anonymous": 200, "alice": 200, "bob": 200, "staff": 200}),
     "my submissions": Case("get", lambda w: "/submissions/", {"anonymous": LOGIN, "alice": 200, "bob": 200, "staff": 200}),

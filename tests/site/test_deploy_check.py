@@ -59,10 +59,18 @@ def test_check_deploy_is_clean_with_production_settings(production_env: dict[str
     assert "System check identified no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key(production_env: dict[str, str]) -> None:
-    env = dict(production_env, SECRET_KEY="")
-    result = manage(env, "check")
-    assert result.returncode != 0 and "SECRET_KEY must be set when DEBUG=0" in result.stderr
+def test_without_a_secret_key_production_generates_one_kept_private_and_reused(
+    production_env: dict[str, str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "var" / "secret_key"
+    env = dict(production_env, SECRET_KEY="", TOONBENCH_SECRET_KEY_FILE=str(key_file))
+    show_key = ["shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"]
+    first, second = (manage(env, *show_key).stdout.strip().splitlines()[-1] for _ in range(2))
+    assert first == second == key_file.read_text() and len(first) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file.write_text("short")
+    refused = manage(env, "check")
+    assert refused.returncode != 0 and "holds 5 characters, expected at least 50" in refused.stderr
 
 
 def test_collectstatic_writes_hashed_files_that_whitenoise_serves_over_https(production_env: dict[str, str]) -> None:

@@ -20,7 +20,8 @@ from sklearn.metrics import top_k_accuracy_score
 
 from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
-from evaluator.jobs import ArchiveLimits, EvaluationRequest, JobError, extract_predictions, run_evaluation
+from evaluator.archives import ArchiveError, ArchiveLimits, extract_predictions
+from evaluator.jobs import EvaluationRequest, run_evaluation
 from submissions import jobs
 from submissions.models import Result, Status, Submission
 from toonbench_site.celery import app as celery_app
@@ -267,7 +268,7 @@ def test_unsafe_predictions_archives_are_refused(
     archive = zip_with(tmp_path / "bad.zip", members, link)
     output = tmp_path / "job" / "output"
     output.mkdir(parents=True)
-    with pytest.raises(JobError, match=message):
+    with pytest.raises(ArchiveError, match=message):
         extract_predictions(archive, output, LIMITS)
     assert list(output.iterdir()) == []
     assert not (tmp_path / "escape.npy").exists() and not (tmp_path / "job" / "escape.npy").exists()
@@ -276,7 +277,7 @@ def test_unsafe_predictions_archives_are_refused(
 def test_an_archive_that_is_not_a_zip_is_refused_with_its_name(tmp_path: Path) -> None:
     archive = tmp_path / "scores.zip"
     archive.write_bytes(b"not a zip")
-    with pytest.raises(JobError, match="scores.zip: not a readable zip archive"):
+    with pytest.raises(ArchiveError, match="scores.zip: not a readable zip archive"):
         extract_predictions(archive, tmp_path, LIMITS)
 
 

@@ -162,13 +162,16 @@ def test_the_protocol_bundle_downloads_without_test_labels_and_is_cached(client,
     assert cached[0].stat().st_mtime_ns == stamp
 
 
-def test_the_submission_page_shows_metrics_intervals_and_figures(client, toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
+def test_the_submission_page_shows_metrics_intervals_and_figures(client, toonnet, alice, toonnet_built, django_user_model) -> None:  # type: ignore[no-untyped-def]
     scores = seeded_scores(toonnet_built, 9)
     submission = finished_submission(alice, toonnet, toonnet_built, scores=scores, seed=9)
     html = client.get(f"/submissions/{submission.pk}/").content.decode()
     top1 = sklearn_error(scores, true_class_indices(toonnet_built), 1)
     low, high = submission.result.ci95["top1_error"]
     assert f"<strong>{top1:.3f}</strong>" in html and f"[{low:.3f}, {high:.3f}]" in html
+    assert "/plots/" not in html  # classification figures show test truth: staff only
+    client.force_login(django_user_model.objects.create_user("staff", is_staff=True))
+    html = client.get(f"/submissions/{submission.pk}/").content.decode()
     for name in ("confusion", "per_class"):
         assert f"/submissions/{submission.pk}/plots/{name}.png" in html
         response = client.get(f"/submissions/{submission.pk}/plots/{name}.png")

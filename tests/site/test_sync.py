@@ -13,7 +13,7 @@ from django.core.management import call_command
 import datasets.spec
 from benchmarks.models import Benchmark, ProtocolVersion
 from benchmarks.sync import sync_benchmarks
-from datasets.build import build_benchmark
+from datasets.build import build_benchmark, load_built
 from datasets.spec import load_spec
 from evaluator.scoring import EvaluationResult
 from submissions.jobs import save_result
@@ -38,8 +38,9 @@ def test_syncing_twice_creates_one_benchmark_and_one_current_version(data_root: 
     assert first.created_benchmarks == ["toonnet"] and len(first.new_versions) == 1
     assert second.created_benchmarks == [] and second.new_versions == []
     version = ProtocolVersion.objects.get()
-    built = build_benchmark("toonnet", data_root, profile="tiny")
-    assert version.protocol_hash == built.protocol_hash
+    built = load_built("toonnet", data_root)
+    assert version.protocol_hash == built.protocol_hash and built.keyed
+    assert first.public_splits == [] and not any(line.startswith("public split") for line in first.lines())
     assert version.is_current and version.test_items == len(built.test_items())
     benchmark = Benchmark.objects.get()
     assert benchmark.title == spec.title and benchmark.spec["leaderboard"]["rank_by"] == "top1_error"
@@ -96,3 +97,12 @@ def test_the_management_command_reports_what_it_did(data_root: Path, own_specs: 
     call_command("sync_benchmarks", "--data", str(data_root), stdout=out)
     assert "created benchmark toonnet" in out.getvalue()
     assert "new protocol version toonnet v1" in out.getvalue()
+
+
+def test_a_build_without_the_secret_is_reported_as_a_public_split(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    build_benchmark("toonnet", root, profile="tiny")
+    report = sync_benchmarks(root, specs=[load_spec("toonnet")])
+    assert report.public_splits == ["toonnet"]
+    assert ("public split: toonnet was built without the build secret, so anyone can rebuild its test truth from "
+            "the bundle; rebuild it with: python -m datasets build toonnet --server") in report.lines()

@@ -156,6 +156,65 @@ def flood_logs():
     report({"done": True})
 
 
+def write_until_full(handle, total, chunk=1024 * 1024, offsets=None):
+    """Write up to ``total`` bytes (at ``offsets`` when given); returns the bytes the kernel took."""
+    data = b"z" * chunk
+    written = 0
+    for index in range(total // chunk):
+        try:
+            if offsets is not None:
+                handle.seek(offsets(index))
+            written += handle.write(data)
+            handle.flush()
+        except OSError as exc:
+            print(f"stopped: {exc.strerror}", flush=True)
+            break
+    print(f"wrote {written} bytes", flush=True)
+    return written
+
+
+def deleted_open_output():
+    """Hide data from a folder walk: a file deleted while still open, kept open."""
+    handle = open(os.path.join(OUTPUT, "hidden.bin"), "wb", buffering=0)
+    os.unlink(os.path.join(OUTPUT, "hidden.bin"))
+    write_until_full(handle, 400 * 1024 * 1024)
+    time.sleep(60)
+
+
+def sparse_output():
+    """A 10 GB sparse file, then data spread across it."""
+    with open(os.path.join(OUTPUT, "scores.npy"), "wb", buffering=0) as handle:
+        handle.truncate(10 << 30)
+        write_until_full(handle, 400 * 1024 * 1024, offsets=lambda index: index * (25 << 20))
+
+
+def fast_writer():
+    """Write as fast as possible in big blocks, then exit at once."""
+    with open(os.path.join(OUTPUT, "big.bin"), "wb", buffering=0) as handle:
+        write_until_full(handle, 400 * 1024 * 1024, chunk=16 * 1024 * 1024)
+
+
+def deep_output():
+    """A folder chain 1,100 deep and a folder of mode 000 with files in it."""
+    locked = os.path.join(OUTPUT, "locked")
+    os.mkdir(locked)
+    with open(os.path.join(locked, "inside.txt"), "w") as handle:
+        handle.write("hidden")
+    os.chmod(locked, 0)
+    os.chdir(OUTPUT)
+    for _ in range(1100):
+        os.mkdir("d")
+        os.chdir("d")
+    print("built the chain", flush=True)
+
+
+def slow_logs():
+    for tick in range(16):
+        print(f"tick {tick}", flush=True)
+        time.sleep(0.25)
+    report({"done": True})
+
+
 def exit_seven():
     print("something went wrong on purpose", file=sys.stderr)
     sys.exit(7)
@@ -174,6 +233,11 @@ PROBES = {
     "fifo_output": fifo_output,
     "flood_logs": flood_logs,
     "exit_seven": exit_seven,
+    "deleted_open_output": deleted_open_output,
+    "sparse_output": sparse_output,
+    "fast_writer": fast_writer,
+    "deep_output": deep_output,
+    "slow_logs": slow_logs,
 }
 
 if __name__ == "__main__":

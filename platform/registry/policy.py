@@ -1,0 +1,125 @@
+"""Which images a submission may run, pinned to their digest; and how workers pull them.
+
+A submission may run an image its owner pushed to the platform registry
+(``<registry>/<owner>/...``) or any reference into a registry outside the
+platform. A reference that names no registry (``team/model:1``, a bare
+``sha256:`` id) would mean "whatever a worker's engine holds under that
+name", possibly another user's image, so it is refused with the command
+that pushes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+
+from evaluator.registry_client import (
+    BadReference,
+    Credentials,
+    DockerConfigCredentials,
+    RegistryClient,
+    RegistryError,
+    ResolvedImage,
+    is_loopback_host,
+    names_registry,
+    parse_reference,
+    same_registry,
+)
+from evaluator.runners.base import MEGABYTE
+from evaluator.runners.images import PullSettings
+from registry.tokens import Scope, SigningKeyMissing, access_entry, mint, namespace_for
+
+CACHE_FILE_NAME = "image-cache.json"
+
+
+class ImageRefused(Exception):
+    """The reference cannot be run for this owner; the message says why and what to do."""
+
+
+def is_platform_registry(host: str) -> bool:
+    return same_registry(host, settings.TOONBENCH_REGISTRY_ADDR)
+
+
+def worker_credentials() -> Credentials:
+    return Credentials(settings.TOONBENCH_REGISTRY_WORKER_USER, settings.TOONBENCH_REGISTRY_WORKER_PASSWORD)
+
+
+def credentials_for(host: str) -> Credentials | None:
+    """The workers' credential for the platform registry; the operator's docker logins for the others."""
+    if is_platform_registry(host):
+        return worker_credentials()
+    config_file = settings.TOONBENCH_REGISTRY_CREDENTIALS
+    return DockerConfigCredentials(Path(config_file) if config_file else None)(host)
+
+
+def local_token(host: str, service: str, scope: str) -> str | None:
+    """A pull token for the platform registry signed here, when this process holds the signing key.
+
+    Only for the platform registry's own host and service, so no other
+    registry is ever handed a token that the platform registry accepts.
+    """
+    parsed = Scope.parse(scope)
+    if not is_platform_registry(host) or service != settings.TOONBENCH_REGISTRY_SERVICE or parsed is None:
+        return None
+    try:
+        return mint(settings.TOONBENCH_REGISTRY_WORKER_USER, [access_entry(parsed, ("pull",))])
+    except SigningKeyMissing:
+        return None
+
+
+def plain_http(host: str) -> bool:
+    return is_loopback_host(host) or host in settings.TOONBENCH_INSECURE_REGISTRIES
+
+
+def registry_client() -> RegistryClient:
+    return RegistryClient(credentials_for, plain_http=plain_http, local_tokens=local_token,
+                          timeout_s=settings.TOONBENCH_REGISTRY_TIMEOUT_S)
+
+
+def push_hint(reference: str) -> str:
+    return f"push it to the platform registry with `toonbench push <benchmark> {reference}`"
+
+
+def pin_image(owner: AbstractBaseUser, reference: str) -> ResolvedImage:
+    """The reference resolved to its digest, if ``owner`` may run it; raises ``ImageRefused``."""
+    reference = reference.strip()
+    try:
+        parsed = parse_reference(reference)
+    except BadReference as exc:
+        if names_registry(reference):
+            raise ImageRefused(str(exc)) from None
+        raise ImageRefused(f"{exc}, so it could be any image in a worker's engine; {push_hint(reference)}") from None
+    if is_platform_registry(parsed.host):
+        namespace = namespace_for(owner.get_username())
+        if namespace is None or not parsed.repository.startswith(f"{namespace}/"):
+            mine = f"{parsed.host}/{namespace}/" if namespace else "your namespace"
+            raise ImageRefused(
+                f"{reference} is not an image you pushed: a submission may run only images under {mine} "
+                "or in a registry outside the platform"
+            )
+    try:
+        resolved = registry_client().resolve(parsed)
+    except RegistryError as exc:
+        raise ImageRefused(str(exc)) from None
+    size_mb = resolved.size_bytes / MEGABYTE
+    if size_mb > settings.TOONBENCH_MAX_IMAGE_MB:
+        raise ImageRefused(
+            f"{reference} is {size_mb:.0f} MB in its registry, over the limit of {settings.TOONBENCH_MAX_IMAGE_MB:g} MB"
+        )
+    return resolved
+
+
+def pull_settings(log: Callable[[str], None] | None = None) -> PullSettings:
+    """What a worker's Docker runner pulls with (caps and cache from the settings)."""
+    return PullSettings(
+        registry=registry_client(),
+        cache_file=Path(settings.TOONBENCH_WORK_ROOT) / CACHE_FILE_NAME,
+        credentials=credentials_for,
+        max_image_mb=settings.TOONBENCH_MAX_IMAGE_MB,
+        timeout_s=settings.TOONBENCH_PULL_TIMEOUT_S,
+        cache_gb=settings.TOONBENCH_IMAGE_CACHE_GB,
+        log=log,
+    )

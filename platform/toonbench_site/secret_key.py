@@ -1,0 +1,38 @@
+"""The embedded default's secret key: generated once, kept in a file only its owner can read.
+
+Every process of one deployment (web server workers, evaluation worker,
+``manage.py`` commands) reads the same file; the first to start creates it
+atomically (``O_EXCL``), so processes starting together agree on one key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+MIN_KEY_CHARS = 50
+
+
+def read_or_create_secret_key(path: Path) -> str:
+    """The key stored at ``path`` (mode 0600), written there first if the file does not exist."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(64))
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if len(key) < MIN_KEY_CHARS:
+        raise ImproperlyConfigured(
+            f"the secret key file {path} holds {len(key)} characters, expected at least {MIN_KEY_CHARS}; "
+            "delete it to have a new one generated, or set SECRET_KEY"
+        )
+    return key

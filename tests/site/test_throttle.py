@@ -1,0 +1,93 @@
+"""Sign-in is throttled: failed passwords per username and per address, and a request rate per address.
+
+Before, ``/api/auth/token/`` and the login form took unlimited wrong
+passwords. The limits are the site's settings (10 failures per username,
+30 per address, within 15 minutes; 30 sign-in requests a minute per address).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from accounts.throttle import SignInRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+WINDOW_S = 900
+
+
+@pytest.fixture(autouse=True)
+def empty_counters() -> Iterator[None]:
+    caches["throttle"].clear()
+    yield
+    caches["throttle"].clear()
+
+
+def token(client: Client, username: str, password: str, address: str = "10.0.0.1", **headers: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/auth/token/", {"username": username, "password": password}, REMOTE_ADDR=address,
+                       **headers)
+
+
+def login(client: Client, username: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_ten_wrong_passwords_lock_the_account_from_every_address(client, alice, bob) -> None:  # type: ignore[no-untyped-def]
+    for attempt in range(10):
+        assert token(client, "alice", f"guess {attempt}").status_code == 400
+    for address in ("10.0.0.1", "192.0.2.7"):
+        refused = token(client, "alice", PASSWORD, address)
+        assert refused.status_code == 429
+        assert 0 < int(refused["Retry-After"]) <= WINDOW_S
+        assert "too many sign-in attempts" in refused.json()["detail"]
+    assert token(client, "bob", PASSWORD).status_code == 200
+
+
+def test_thirty_failures_from_one_address_stop_it_whatever_the_username(client, alice, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(SignInRateThrottle.THROTTLE_RATES, "auth", "1000/min")
+    for attempt in range(30):
+        assert token(client, f"user{attempt}", "guess").status_code == 400
+    assert token(client, "alice", PASSWORD).status_code == 429
+    forged = token(client, "alice", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert forged.status_code == 429  # a forged X-Forwarded-For is not a new address
+    assert token(client, "alice", PASSWORD, address="192.0.2.7").status_code == 200
+
+
+def test_the_request_rate_per_address_counts_right_passwords_too(client, alice, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(SignInRateThrottle.THROTTLE_RATES, "auth", "5/min")
+    for _ in range(5):
+        assert token(client, "alice", PASSWORD).status_code == 200
+    refused = token(client, "alice", PASSWORD)
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_a_successful_sign_in_forgets_the_accounts_failures(client, alice) -> None:  # type: ignore[no-untyped-def]
+    for attempt in range(9):
+        token(client, "alice", f"guess {attempt}")
+    assert token(client, "alice", PASSWORD).status_code == 200
+    for attempt in range(9):
+        assert token(client, "alice", f"again {attempt}").status_code == 400
+    assert token(client, "alice", PASSWORD).status_code == 200
+
+
+def test_the_login_form_is_throttled_the_same_way(client, alice) -> None:  # type: ignore[no-untyped-def]
+    for attempt in range(10):
+        assert login(client, "alice", f"guess {attempt}").status_code == 200  # the form again, with its error
+    refused = login(client, "alice", PASSWORD, address="192.0.2.7")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= WINDOW_S
+    assert "too many sign-in attempts from here or for this account; try again in 15 minutes" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_api_and_login_form_share_the_failure_count(client, alice) -> None:  # type: ignore[no-untyped-def]
+    for attempt in range(5):
+        token(client, "alice", f"api guess {attempt}")
+        login(client, "alice", f"form guess {attempt}")
+    assert login(client, "alice", PASSWORD).status_code == 429
+    assert token(client, "alice", PASSWORD).status_code == 429
