@@ -111,7 +111,10 @@ def push(client: docker.DockerClient, repository: str, tag: str, auth: dict[str,
     return digest
 
 
-def interleaved(cases: dict[str, tuple[Callable[[], object], Callable[[], object]]], runs: int) -> dict[str, list[float]]:
+Case = tuple[Callable[[], object], Callable[[], object]]
+
+
+def interleaved(cases: dict[str, Case], runs: int) -> dict[str, list[float]]:
     """Each case's (untimed preparation, timed action), taken in turn, so load drift hits every case alike."""
     durations: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
@@ -184,8 +187,8 @@ def main() -> None:
     for case in ("cold", "cached", "peer"):
         print(f"{case:7s} median {figures[case]['median_s']:.2f} s  p95 {figures[case]['p95_s']:.2f} s  "
               f"({figures[case]['runs']} runs)")
-    print(f"image {figures['image_mb']} MB in the engine, {figures['registry_mb']} MB compressed; cold/peer {figures['cold_over_peer']:.1f}x, "
-          f"cached/peer {figures['cached_over_peer']:.2f}x")
+    print(f"image {figures['image_mb']} MB in the engine, {figures['registry_mb']} MB compressed; "
+          f"cold/peer {figures['cold_over_peer']:.1f}x, cached/peer {figures['cached_over_peer']:.2f}x")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

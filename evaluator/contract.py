@@ -135,11 +135,23 @@ def prepare_input(built: BuiltBenchmark, dest: Path) -> Path:
 
 
 def _remove_input(dest: Path) -> None:
-    """An earlier job's (or an earlier try's) ``/input`` at ``dest``: every file is replaced, none reused."""
-    if dest.is_symlink() or dest.is_file():
+    """An earlier job's (or an earlier try's) ``/input`` at ``dest``: every file is replaced, none reused.
+
+    Only a folder that holds nothing but ``manifest.json`` and ``images/`` is
+    removed, so pointing the dev kit at a folder of one's own never deletes it.
+    """
+    if dest.is_symlink():
         dest.unlink()
-    elif dest.exists():
-        shutil.rmtree(dest)
+        return
+    if not dest.exists():
+        return
+    entries = {entry.name for entry in dest.iterdir()} if dest.is_dir() else {dest.name}
+    if not dest.is_dir() or not entries <= {INPUT_MANIFEST_NAME, "images"}:
+        raise FileExistsError(
+            f"{dest}: exists and is not an earlier input folder (expected nothing but {INPUT_MANIFEST_NAME} and "
+            "images/); choose a new or empty folder"
+        )
+    shutil.rmtree(dest)
 
 
 def _write_fresh(target: Path, data: bytes) -> None:

@@ -11,6 +11,7 @@ no registry but exists in the local engine.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
@@ -19,9 +20,12 @@ import docker.errors
 
 from toonbench_cli.client import Client, ClientError
 
+IMAGE_ID = re.compile(r"^(?:sha256:)?[0-9a-f]{12,64}$")
+
 
 def add_push_command(commands: Any, common: argparse.ArgumentParser) -> None:
-    push = commands.add_parser("push", parents=[common], help="push a local image to the platform registry and submit it")
+    push = commands.add_parser("push", parents=[common],
+                               help="push a local image to the platform registry and submit it")
     push.add_argument("slug", help="benchmark to submit to")
     push.add_argument("image", help="local image, e.g. mymodel:1 (as `docker images` lists it)")
     push.add_argument("--name", help="repository name under your namespace (default: the local image's name)")
@@ -85,6 +89,10 @@ def push_local_image(client: Client, local_image: str, name: str | None = None) 
         image = docker_client.images.get(local_image)
     except docker.errors.ImageNotFound:
         raise ClientError(f"{local_image}: no such image in the local Docker engine (see `docker images`)") from None
+    if IMAGE_ID.match(local_image) and str(image.id).removeprefix("sha256:").startswith(
+            local_image.removeprefix("sha256:")):
+        raise ClientError(f"{local_image} is an image id, which has no name; name it first "
+                          f"(docker tag {local_image} mymodel:1) and push that")
     address, namespace, auth = registry_login(client)
     repository, tag = split_tag(local_image)
     target = f"{address}/{namespace}/{name or repository.rsplit('/', 1)[-1]}"

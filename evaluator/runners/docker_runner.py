@@ -16,6 +16,8 @@ unmounted. The container is always removed.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -59,6 +61,8 @@ from evaluator.runners.image_tarball import (
 )
 
 CONTAINER_LABEL = "org.toonbench.runner"
+# Which worker process started a container: "<host>:<pid>" (several workers may share one engine).
+WORKER_LABEL = "org.toonbench.worker"
 CONTAINER_USER = "65534:65534"
 TMP_SIZE_MB = 64
 POLL_S = 0.1
@@ -187,7 +191,7 @@ class DockerRunner(Runner):
         """Everything ``containers.create`` gets: the sandbox in one place."""
         options: dict[str, Any] = {
             "detach": True,
-            "labels": {CONTAINER_LABEL: self.kind, **self.labels},
+            "labels": {CONTAINER_LABEL: self.kind, WORKER_LABEL: worker_name(), **self.labels},
             "network_mode": "none",
             "read_only": True,
             "user": CONTAINER_USER,
@@ -389,6 +393,11 @@ def connect(timeout_s: int = 60) -> Any:
             "or point DOCKER_HOST at a running engine"
         ) from None
     return client
+
+
+def worker_name() -> str:
+    """This worker process, as the containers it starts are labelled."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _open_for_container(input_dir: Path) -> None:

@@ -102,7 +102,8 @@ def checked_size(reference: ImageReference, settings: PullSettings) -> int:
     size_mb = resolved.size_bytes / MEGABYTE
     if size_mb > settings.max_image_mb:
         raise ImageUnavailable(
-            f"{reference}: the image is {size_mb:.0f} MB in its registry, over the limit of {settings.max_image_mb:g} MB"
+            f"{reference}: the image is {size_mb:.0f} MB in its registry, "
+            f"over the limit of {settings.max_image_mb:g} MB"
         )
     return resolved.size_bytes
 

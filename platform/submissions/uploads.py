@@ -4,7 +4,11 @@ Big files never sit in memory: Django's upload handlers spill them to a
 temporary file (``FILE_UPLOAD_MAX_MEMORY_SIZE``), and ``SizeCapUploadHandler``
 stops reading once a request carries more than the largest allowed upload.
 A request that announces too many bytes in ``Content-Length`` is refused
-before its body is read at all.
+before its body is read at all. Archives are checked by
+``evaluator.archives``, the same code the worker unpacks them with: a
+predictions zip within the benchmark's output limits, an image tarball
+within ``TOONBENCH_MAX_IMAGE_MB`` (or the benchmark's ``limits.image_mb``)
+once decompressed.
 """
 
 from __future__ import annotations

@@ -175,3 +175,17 @@ def test_a_digest_deleted_after_submission_fails_the_run_with_the_reason(  # typ
     assert "push the image again and resubmit" in submission.status_reason
     with pytest.raises(docker.errors.ImageNotFound):
         engine.images.get(submission.resolved_ref)
+
+
+def test_push_explains_a_missing_login_an_image_id_and_an_unknown_image(  # type: ignore[no-untyped-def]
+    live_server, platform_registry, toonnet, alice, cli_config, docker_client, index_scores_image, capsys
+) -> None:
+    code, _, err = cli(capsys, "--server", live_server.url, "push", "toonnet", index_scores_image, "--method", "m")
+    assert code == 1 and "pushing needs your API token; run `toonbench login` first" in err
+    cli(capsys, "--server", live_server.url, "login", "-u", "alice", "-p", "correct horse battery")
+    image_id = docker_client.images.get(index_scores_image).id
+    code, _, err = cli(capsys, "push", "toonnet", image_id, "--method", "m")
+    assert code == 1 and f"{image_id} is an image id, which has no name; name it first" in err
+    code, _, err = cli(capsys, "push", "toonnet", "no-such/image:1", "--method", "m")
+    assert code == 1 and "no-such/image:1: no such image in the local Docker engine" in err
+    assert not Submission.objects.exists()

@@ -19,7 +19,7 @@ import docker.errors
 import pytest
 
 from evaluator.runners import CONTAINER_LABEL, EngineUnavailable, RunLimits
-from evaluator.runners.docker_runner import connect
+from evaluator.runners.docker_runner import WORKER_LABEL, connect, worker_name
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGES = Path(__file__).resolve().parent / "images"
@@ -55,9 +55,13 @@ def docker_client() -> Any:
 
 @pytest.fixture()
 def engine(docker_client: Any) -> Iterator[Any]:
-    """The client; after the test, no runner container may be left behind."""
+    """The client; after the test, no runner container of this process may be left behind.
+
+    Only this process's containers count: other test sessions may share the engine.
+    """
     yield docker_client
-    leftovers = docker_client.containers.list(all=True, filters={"label": CONTAINER_LABEL})
+    ours = [CONTAINER_LABEL, f"{WORKER_LABEL}={worker_name()}"]
+    leftovers = docker_client.containers.list(all=True, filters={"label": ours})
     names = [container.name for container in leftovers]
     for container in leftovers:
         container.remove(force=True)

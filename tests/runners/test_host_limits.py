@@ -111,13 +111,10 @@ def test_an_unpinned_gpu_worker_requests_a_count():
 
 @pytest.mark.docker
 def test_the_engine_records_the_pinned_device_request(engine, uniform_scores_image, tmp_path):
-    from evaluator.runners import CONTAINER_LABEL
-
     runner = DockerRunner(uniform_scores_image, gpu_ids=["0"], host=GPU_HOST)
     fitted = fit_limits(load_spec("toonnet").limits, GPU_HOST)
     options = runner.container_options(tmp_path, tmp_path, fitted)
     options["nano_cpus"] = int(1e9)  # this engine's host may have fewer CPUs than GPU_HOST says
-    options["labels"] = {CONTAINER_LABEL: "test"}
     container = engine.containers.create(engine.images.get(uniform_scores_image).id, **options)
     try:
         recorded = container.attrs["HostConfig"]["DeviceRequests"]

@@ -205,3 +205,11 @@ def test_control_a_container_reads_the_classes_off_a_hard_linked_input(engine, r
     run_attack_in_container(hard_linked_input(real_build, tmp_path / "linked"), output, real_build)
     accuracies = attack_accuracies(real_build, output)
     assert accuracies["st_ino-asc"] >= 0.9, accuracies
+
+
+def test_prepare_refuses_to_wipe_a_folder_that_is_not_an_earlier_input(real_build: BuiltBenchmark, tmp_path: Path) -> None:
+    (tmp_path / "mine" / "notes.txt").parent.mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match=r"mine: exists and is not an earlier input folder"):
+        prepare_input(real_build, tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -1,10 +1,15 @@
-"""``manage.py sweep_stale_jobs [--every SECONDS]``: requeue or fail jobs whose worker died."""
+"""``manage.py sweep_stale_jobs [--every SECONDS]``: requeue or fail jobs whose worker died.
+
+The same sweep as the periodic Celery task: it also removes scratch folders of
+ended jobs and chunked uploads that were abandoned.
+"""
 
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from submissions.chunked import remove_abandoned_uploads
 from submissions.jobs import sweep_stale_jobs
 
 
@@ -17,9 +22,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
             report = sweep_stale_jobs()
+            removed_uploads = remove_abandoned_uploads()
             for label, ids in (("requeued", report.requeued), ("failed", report.failed), ("resent", report.resent)):
                 if ids:
                     self.stdout.write(f"{label}: {', '.join(f'#{pk}' for pk in ids)}")
+            if removed_uploads:
+                self.stdout.write(f"removed abandoned uploads: {', '.join(removed_uploads)}")
             if options["every"] <= 0:
                 return
             time.sleep(options["every"])
