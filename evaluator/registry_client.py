@@ -146,7 +146,7 @@ def parse_reference(reference: str) -> ImageReference:
     return ImageReference(host, repository, match["tag"], match["digest"])
 
 
-def _split_host(host: str) -> tuple[str, str]:
+def split_host(host: str) -> tuple[str, str]:
     """(name, port) of ``name[:port]`` or ``[v6][:port]``; port '' when absent."""
     name, colon, port = host.rpartition(":")
     if not colon or "]" in port or (not host.startswith("[") and ":" in name):
@@ -155,7 +155,7 @@ def _split_host(host: str) -> tuple[str, str]:
 
 
 def is_loopback_host(host: str) -> bool:
-    name = _split_host(host)[0]
+    name = split_host(host)[0]
     if name == "localhost":
         return True
     try:
@@ -168,7 +168,7 @@ def same_registry(first: str, second: str) -> bool:
     """Host strings naming the same registry (``localhost:5000`` is ``127.0.0.1:5000``)."""
     if first == second:
         return True
-    return is_loopback_host(first) and is_loopback_host(second) and _split_host(first)[1] == _split_host(second)[1]
+    return is_loopback_host(first) and is_loopback_host(second) and split_host(first)[1] == split_host(second)[1]
 
 
 def host_platform() -> tuple[str, str]:

@@ -93,8 +93,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Submission
-        fields = ["id", "benchmark", "protocol_hash", "owner", "kind", "image_ref", "method_name", "description",
-                  "paper_url", "code_url", "is_public", "is_baseline", "status", "status_reason", "created",
+        fields = ["id", "benchmark", "protocol_hash", "owner", "kind", "image_ref", "resolved_ref", "method_name",
+                  "description", "paper_url", "code_url", "is_public", "is_baseline", "status", "status_reason", "created",
                   "started_at", "finished_at", "attempts", "result", "log_tail"]
         read_only_fields = fields
 

@@ -10,6 +10,8 @@ that pushes it.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from evaluator.registry_client import (
     names_registry,
     parse_reference,
     same_registry,
+    split_host,
 )
 from evaluator.runners.base import MEGABYTE
 from evaluator.runners.images import PullSettings
@@ -79,6 +82,28 @@ def registry_client() -> RegistryClient:
                           timeout_s=settings.TOONBENCH_REGISTRY_TIMEOUT_S)
 
 
+def names_private_address(host: str) -> bool:
+    """True when ``host`` resolves to a loopback, private, link-local or otherwise non-public address.
+
+    The site contacts the registry a participant names; without this check a
+    reference could make it probe services inside the operator's network.
+    A name that does not resolve is left to the registry client, which
+    reports it as unreachable.
+    """
+    name, port = split_host(host)
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, int(port or 443), proto=socket.IPPROTO_TCP)}
+    except (OSError, ValueError):
+        return False
+    return any(not ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses)
+
+
+def may_contact(host: str) -> bool:
+    """The platform registry, an operator-listed private registry, or a registry on a public address."""
+    listed = any(same_registry(host, allowed) for allowed in settings.TOONBENCH_PRIVATE_REGISTRIES)
+    return is_platform_registry(host) or listed or not names_private_address(host)
+
+
 def push_hint(reference: str) -> str:
     return f"push it to the platform registry with `toonbench push <benchmark> {reference}`"
 
@@ -100,6 +125,11 @@ def pin_image(owner: AbstractBaseUser, reference: str) -> ResolvedImage:
                 f"{reference} is not an image you pushed: a submission may run only images under {mine} "
                 "or in a registry outside the platform"
             )
+    elif not may_contact(parsed.host):
+        raise ImageRefused(
+            f"{reference} names a registry on a private or loopback address, which submissions may not use; "
+            f"{push_hint(reference)} or use a public registry"
+        )
     try:
         resolved = registry_client().resolve(parsed)
     except RegistryError as exc:

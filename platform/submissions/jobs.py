@@ -56,7 +56,7 @@ class DjangoJobStore:
         if "reason" in fields:
             updates["status_reason"] = public_reason(str(fields["reason"]))[:REASON_CHARS]
         if fields.get("image_digest"):
-            updates["image_digest"] = str(fields["image_digest"])[:100]
+            updates["image_digest"] = str(fields["image_digest"])[:400]
         if status in FINAL_STATUSES:
             updates["finished_at"] = now
         else:

@@ -266,6 +266,8 @@ TOONBENCH_REGISTRY_WORKER_PASSWORD = os.environ.get("TOONBENCH_REGISTRY_WORKER_P
 TOONBENCH_REGISTRY_CREDENTIALS = os.environ.get("TOONBENCH_REGISTRY_CREDENTIALS", "")
 # Registries spoken to over plain HTTP besides loopback ones (comma-separated host:port).
 TOONBENCH_INSECURE_REGISTRIES = tuple(_env_list("TOONBENCH_INSECURE_REGISTRIES", []))
+# Registries on loopback or private addresses (besides the platform's own) that submissions may name.
+TOONBENCH_PRIVATE_REGISTRIES = tuple(_env_list("TOONBENCH_PRIVATE_REGISTRIES", []))
 TOONBENCH_REGISTRY_TIMEOUT_S = _env_number("TOONBENCH_REGISTRY_TIMEOUT_S", 20)
 TOONBENCH_PULL_TIMEOUT_S = _env_number("TOONBENCH_PULL_TIMEOUT_S", 1800)
 TOONBENCH_IMAGE_CACHE_GB = _env_number("TOONBENCH_IMAGE_CACHE_GB", 50)

@@ -122,7 +122,8 @@ def pushed_by_bob(docker_client, platform_registry, bob, index_scores_image) -> 
 
 
 @pytest.mark.parametrize("case", ["another user's tag", "another user's digest", "bare engine tag", "bare image id",
-                                  "unknown tag", "unknown repository", "unreachable registry", "over the size cap"])
+                                  "unknown tag", "unknown repository", "unreachable registry", "private address",
+                                  "over the size cap"])
 def test_references_the_owner_may_not_run_or_that_do_not_resolve_are_refused(  # type: ignore[no-untyped-def]
     client, platform_registry, toonnet, alice, docker_client, index_scores_image, pushed_by_bob, site, case
 ) -> None:
@@ -131,6 +132,8 @@ def test_references_the_owner_may_not_run_or_that_do_not_resolve_are_refused(  #
     push(docker_client, index_scores_image, f"{address}/alice/model", "1", {"username": "alice", "password": alice_token.key})
     forget(docker_client, f"{address}/alice/model:1")
     image_id = docker_client.images.get(index_scores_image).id
+    unreachable = f"127.0.0.1:{closed_port()}"
+    site.TOONBENCH_PRIVATE_REGISTRIES = (unreachable,)
     reference, reason = {
         "another user's tag": (f"{address}/bob/model:1", f"is not an image you pushed: a submission may run only "
                                                          f"images under {address}/alice/"),
@@ -141,7 +144,9 @@ def test_references_the_owner_may_not_run_or_that_do_not_resolve_are_refused(  #
         "bare image id": (image_id, "is a bare image id, which names no registry"),
         "unknown tag": (f"{address}/alice/model:nope", f"unknown tag nope in {address}/alice/model"),
         "unknown repository": (f"{address}/alice/nothing:1", f"unknown repository alice/nothing in the registry {address}"),
-        "unreachable registry": (f"127.0.0.1:{closed_port()}/alice/model:1", "is unreachable"),
+        "unreachable registry": (f"{unreachable}/alice/model:1", "is unreachable"),
+        "private address": (f"127.0.0.1:{closed_port()}/alice/model:1", "names a registry on a private or loopback "
+                                                                     "address, which submissions may not use"),
         "over the size cap": (f"{address}/alice/model:1", "MB in its registry, over the limit of 1 MB"),
     }[case]
     if case == "over the size cap":
