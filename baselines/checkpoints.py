@@ -1,19 +1,21 @@
-"""Where trained baselines keep their weights, keyed by the protocol they were trained on.
+"""Where trained baselines keep their weights, and training the ones that are missing.
 
 ``<root>/<benchmark>/<baseline>/<protocol_hash>.pt`` with ``root`` =
 ``$TOONBENCH_CHECKPOINTS`` or ``<repo>/var/checkpoints``: a later run on the
 same frozen protocol reuses the file; a changed protocol trains a new one.
+``benchmark`` is the benchmark trained on: the baseline's own, or another of
+its task. Writing and reading the files is ``baselines.common.weights``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
-import torch
+from baselines.common.context import TrainContext
+from baselines.registry import Baseline, get_baseline
+from datasets.build import BuiltBenchmark
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,44 +29,28 @@ def checkpoint_path(benchmark: str, baseline: str, protocol_hash: str, root: Pat
     return Path(root or checkpoint_root()) / benchmark / baseline / f"{protocol_hash}.pt"
 
 
-def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
-    """Write atomically (temporary file, then rename) so a killed run leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    torch.save(payload, partial)
-    partial.replace(path)
+def ensure_checkpoint(baseline: Baseline, built: BuiltBenchmark, root: Path | None = None, retrain: bool = False) -> Path | None:
+    """The baseline's checkpoint for the built benchmark's protocol, trained first when missing.
+
+    Returns None for baselines that learn nothing.
+    """
+    if not baseline.needs_training:
+        return None
+    if not baseline.runs_on(built.spec):
+        raise ValueError(
+            f"baseline {baseline.name!r} runs on {baseline.spec.task} benchmarks; "
+            f"{built.spec.slug!r} is a {built.spec.task} benchmark"
+        )
+    root = Path(root) if root is not None else checkpoint_root()
+    path = checkpoint_path(built.spec.slug, baseline.name, built.protocol_hash, root)
+    if retrain or not path.exists():
+        baseline.train_fn(TrainContext(built, path, partial(required_checkpoint, built=built, root=root)))
     return path
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint this package wrote (it may hold a pickled scikit-learn model)."""
-    if not Path(path).exists():
-        raise FileNotFoundError(f"{path}: no checkpoint; train it with: python -m baselines train")
-    return torch.load(path, map_location="cpu", weights_only=False)
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@dataclass(frozen=True)
-class TrainContext:
-    """What a baseline's ``train`` function gets: the built benchmark and where to write.
-
-    ``require(name)`` returns another baseline's checkpoint on the same
-    protocol, training it first when missing (the optimized illustration
-    network starts from the plain one, NPN reuses the plain ToonNet CNN).
-    """
-
-    built: Any
-    checkpoint: Path
-    root: Path
-
-    @property
-    def profile(self) -> str:
-        return str(getattr(self.built.spec, "profile", "default"))
-
-    def require(self, baseline: str) -> Path:
-        from baselines.registry import ensure_checkpoint, get_baseline
-
-        return ensure_checkpoint(get_baseline(baseline), self.built, self.root)
+def required_checkpoint(name: str, built: BuiltBenchmark, root: Path) -> Path:
+    """Another baseline's checkpoint on the same protocol, for a baseline that starts from it."""
+    path = ensure_checkpoint(get_baseline(name), built, root)
+    if path is None:
+        raise ValueError(f"baseline {name!r} learns nothing, so no baseline can start from its checkpoint")
+    return path

@@ -1,12 +1,16 @@
 """``python -m baselines``: train missing checkpoints, run a baseline's predict, score them all.
 
-    python -m baselines list [--json]
+    python -m baselines list [--benchmark SLUG] [--json]
     python -m baselines train [--benchmark SLUG] [--only NAME] [--data ROOT] [--profile P] [--retrain]
     python -m baselines predict NAME INPUT_DIR OUTPUT_DIR [--checkpoint PATH]
     python -m baselines evaluate [--benchmark SLUG] [--only NAME] [--data ROOT] [--profile P] [--extractor NAME]
 
-Checkpoints go under ``$TOONBENCH_CHECKPOINTS`` (default ``<repo>/var/checkpoints``),
-one per protocol hash; ``train`` skips those already there.
+``--benchmark`` alone picks that benchmark's own baselines; with ``--only``
+the named baselines run on it, which any baseline of the benchmark's task
+can (``list --benchmark SLUG`` shows them). Benchmarks come in their specs'
+order. Checkpoints go under ``$TOONBENCH_CHECKPOINTS`` (default
+``<repo>/var/checkpoints``), one per benchmark and protocol hash; ``train``
+skips those already there.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from baselines.registry import Baseline, all_baselines, ensure_checkpoint, get_baseline
+from baselines.checkpoints import checkpoint_path, ensure_checkpoint
+from baselines.evaluation import evaluate_baseline
+from baselines.registry import Baseline, all_baselines, get_baseline
+from datasets.build import BuiltBenchmark, build_benchmark, load_built
+from datasets.paths import default_data_root
+from datasets.spec import load_spec, ordered_slugs
 
-BENCHMARK_ORDER = ("toonnet", "illustration", "icartoonface", "cartoonization")
+Run = tuple[Baseline, str]  # a baseline and the benchmark it runs on
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,12 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="list the baselines")
+    listing.add_argument("--benchmark", default=None, help="only the baselines that can run on this benchmark")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_list)
 
     for name, run, help_text in (("train", _train, "train missing checkpoints"), ("evaluate", _evaluate, "train, predict and score")):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--benchmark", choices=BENCHMARK_ORDER, default=None, help="only this benchmark's baselines")
+        command.add_argument("--benchmark", default=None, help="this benchmark's baselines, or the --only ones run on it")
         command.add_argument("--only", action="append", default=None, metavar="NAME", help="only this baseline (repeatable)")
         command.add_argument("--data", type=Path, default=None, help="built benchmarks root (default: $TOONBENCH_DATA_ROOT or ./data)")
         command.add_argument("--profile", default=None, help="build the benchmarks with this profile first (default, tiny)")
@@ -65,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list(args: argparse.Namespace) -> int:
-    baselines = all_baselines()
+    baselines = in_benchmark_order(all_baselines())
+    if args.benchmark:
+        spec = load_spec(args.benchmark)
+        baselines = [baseline for baseline in baselines if baseline.runs_on(spec)]
     if args.json:
         print(json.dumps([baseline.to_dict() for baseline in baselines], indent=1))
         return 0
@@ -75,18 +87,30 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def selected(args: argparse.Namespace) -> list[Baseline]:
-    chosen = [get_baseline(name) for name in args.only] if args.only else all_baselines()
+def in_benchmark_order(baselines: list[Baseline]) -> list[Baseline]:
+    """By their benchmark's place in the specs' order, then by name."""
+    position = {slug: index for index, slug in enumerate(ordered_slugs())}
+    return sorted(baselines, key=lambda b: (position.get(b.benchmark, len(position)), b.name))
+
+
+def selected(args: argparse.Namespace) -> list[Run]:
+    """What to train or evaluate: each baseline on its own benchmark, or the ``--only`` ones on ``--benchmark``."""
+    if args.only:
+        return [(baseline, args.benchmark or baseline.benchmark) for baseline in map(get_baseline, args.only)]
+    chosen = in_benchmark_order(all_baselines())
     if args.benchmark:
+        load_spec(args.benchmark)
         chosen = [baseline for baseline in chosen if baseline.benchmark == args.benchmark]
-    return sorted(chosen, key=lambda b: (BENCHMARK_ORDER.index(b.benchmark), b.name))
+        if not chosen:
+            raise ValueError(
+                f"benchmark {args.benchmark!r} has no baselines of its own; run others on it with --only NAME "
+                f"(python -m baselines list --benchmark {args.benchmark} shows which can)"
+            )
+    return [(baseline, baseline.benchmark) for baseline in chosen]
 
 
-def built_benchmark(slug: str, data_root: Path | None, profile: str | None) -> Any:
+def built_benchmark(slug: str, data_root: Path | None, profile: str | None) -> BuiltBenchmark:
     """The built benchmark, building it first when missing or when a profile is asked for."""
-    from datasets.build import build_benchmark, load_built
-    from datasets.paths import default_data_root
-
     root = data_root or default_data_root()
     if profile is not None:
         return build_benchmark(slug, root, profile)
@@ -96,14 +120,14 @@ def built_benchmark(slug: str, data_root: Path | None, profile: str | None) -> A
         return build_benchmark(slug, root, "default")
 
 
-def train_selected(args: argparse.Namespace) -> dict[str, tuple[Any, Path | None, float]]:
+def train_selected(args: argparse.Namespace) -> dict[str, tuple[BuiltBenchmark, Path | None, float]]:
     """Ensure each selected baseline's checkpoint; returns name -> (built, checkpoint, seconds)."""
-    done: dict[str, tuple[Any, Path | None, float]] = {}
-    built_by_slug: dict[str, Any] = {}
-    for baseline in selected(args):
-        if baseline.benchmark not in built_by_slug:
-            built_by_slug[baseline.benchmark] = built_benchmark(baseline.benchmark, args.data, args.profile)
-        built = built_by_slug[baseline.benchmark]
+    done: dict[str, tuple[BuiltBenchmark, Path | None, float]] = {}
+    built_by_slug: dict[str, BuiltBenchmark] = {}
+    for baseline, slug in selected(args):
+        if slug not in built_by_slug:
+            built_by_slug[slug] = built_benchmark(slug, args.data, args.profile)
+        built = built_by_slug[slug]
         started = time.perf_counter()
         checkpoint = ensure_checkpoint(baseline, built, args.checkpoints, retrain=args.retrain)
         seconds = time.perf_counter() - started
@@ -121,23 +145,19 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from baselines.checkpoints import checkpoint_path
-
     baseline = get_baseline(args.name)
     checkpoint = args.checkpoint
     if baseline.needs_training and checkpoint is None:
         manifest_path = args.input_dir / "manifest.json"
-        protocol = json.loads(manifest_path.read_text()).get("protocol_hash") if manifest_path.exists() else None
-        if not protocol:
-            raise ValueError(f"{manifest_path}: no protocol_hash to find the checkpoint by; pass --checkpoint")
-        checkpoint = checkpoint_path(baseline.benchmark, baseline.name, protocol, args.checkpoints)
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        if not manifest.get("slug") or not manifest.get("protocol_hash"):
+            raise ValueError(f"{manifest_path}: no slug and protocol_hash to find the checkpoint by; pass --checkpoint")
+        checkpoint = checkpoint_path(manifest["slug"], baseline.name, manifest["protocol_hash"], args.checkpoints)
     baseline.predict_fn(args.input_dir, args.output_dir, checkpoint)
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from baselines.evaluation import evaluate_baseline
-
     results = {}
     for name, (built, checkpoint, seconds) in train_selected(args).items():
         metrics = evaluate_baseline(get_baseline(name), built, checkpoint, extractor=args.extractor)

@@ -4,16 +4,17 @@
     python -m datasets validate [SPEC.yaml ...]
     python -m datasets build <slug|all> [--data ROOT] [--profile default|tiny] [--source auto|synthetic|real]
                              [--dev | --server] [--force]
-    python -m datasets bundle <slug> [--data ROOT] [--out PATH]
 
 ``build`` makes the server split when a build secret is configured
 (``$TOONBENCH_BUILD_SECRET`` or ``ROOT/.build-secret``), the public
 development split otherwise; ``--server`` makes the server split and
 generates ``ROOT/.build-secret`` if there is no secret yet, ``--dev`` (or
 ``--public``) makes the development split whatever is configured.
-``validate`` checks every spec in both profiles without building anything and
-exits 1 if any is invalid. Other errors end with one line on stderr and exit
-status 2.
+``validate`` checks every spec's data side (adapter, generator, split) in
+both profiles without building anything and exits 1 if any is invalid;
+``python -m evaluator validate`` checks the whole spec, tasks and metrics
+included. The participants' bundle is written by ``python -m evaluator
+bundle``. Other errors end with one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -66,12 +67,6 @@ def _parser() -> argparse.ArgumentParser:
     split.add_argument("--server", dest="split", action="store_const", const="server",
                        help="build the server split, keyed by the build secret (generated under ROOT if missing)")
     build.set_defaults(run=_build)
-
-    bundle = commands.add_parser("bundle", help="export the participants' protocol bundle (zip)")
-    bundle.add_argument("slug")
-    _data_argument(bundle)
-    bundle.add_argument("--out", type=Path, default=Path("."), help="zip file or folder (default: current folder)")
-    bundle.set_defaults(run=_bundle)
     return parser
 
 
@@ -137,10 +132,10 @@ def split_words(built: BuiltBenchmark) -> str:
 
 
 def count_lines(built: BuiltBenchmark) -> list[str]:
-    """Items per split (and per domain for translation), and role sizes when there are roles."""
+    """Items per split (and per domain when items have one), and role sizes when there are roles."""
     splits = Counter(item.split for item in built.items)
     lines = [f"{split}: {splits.get(split, 0)}" for split in ("train", "test")]
-    if built.spec.task == "translation":
+    if any(item.domain is not None for item in built.items):
         domains = Counter((item.split, item.domain) for item in built.items)
         lines = [f"{split}: {domains.get((split, 'photo'), 0)} photos, {domains.get((split, 'cartoon'), 0)} cartoons"
                  for split in ("train", "test")]
@@ -149,14 +144,6 @@ def count_lines(built: BuiltBenchmark) -> list[str]:
         lines.append(f"probes: {len(built.roles.probes)}, gallery: {len(built.roles.gallery)}")
         lines.append(f"pairs: {positives} positive, {len(built.roles.pairs) - positives} negative")
     return lines
-
-
-def _bundle(args: argparse.Namespace) -> int:
-    from datasets.bundle import export_bundle
-
-    target = export_bundle(args.slug, args.data or default_data_root(), args.out)
-    print(target)
-    return 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from datasets.adapters import ADAPTERS
+from datasets.generators import GENERATORS
 from datasets.manifest import (
     PROTOCOL_NAME,
     ManifestItem,
@@ -28,8 +30,9 @@ from datasets.manifest import (
     write_manifest,
     write_roles,
 )
+from datasets.protocol import SPLIT_METHODS
 from datasets.secret import key_id, keyed_id, keyed_seed
-from datasets.spec import BenchmarkSpec, component_params, load_spec
+from datasets.spec import BenchmarkSpec, load_spec
 
 Source = Literal["auto", "synthetic", "real"]
 
@@ -75,10 +78,6 @@ def build_benchmark(
     anything public. The same spec, profile and secret always give the same
     bytes.
     """
-    from datasets.adapters import ADAPTERS
-    from datasets.generators import GENERATORS
-    from datasets.protocol import SPLIT_METHODS
-
     spec = spec_or_slug if isinstance(spec_or_slug, BenchmarkSpec) else load_spec(spec_or_slug, profile)
     chosen = choose_source(spec, source)
     folder = Path(root) / spec.slug
@@ -94,19 +93,17 @@ def build_benchmark(
         if data_root is None or not data_root.is_dir():
             raise FileNotFoundError(f"{spec.source_path}: dataset.root {spec.dataset.root!r} is not a folder here")
         adapter = ADAPTERS.get(spec.dataset.adapter)
-        raw_items = adapter.fn(data_root, component_params(adapter.params_model, spec.dataset.options), spec.classes, folder)
+        raw_items = adapter.fn(data_root, spec.dataset.options, spec.classes, folder)
         if secret is not None:
             raw_items = [_rekeyed(item, folder, secret) for item in raw_items]
     else:
         generator = GENERATORS.get(spec.dataset.synthetic.generator)
-        params = component_params(generator.params_model, spec.dataset.synthetic.params)
         seed = keyed_seed(spec.dataset.synthetic.seed, secret, "synthetic")
-        raw_items = generator.fn(params, spec.classes, seed, folder)
+        raw_items = generator.fn(spec.dataset.synthetic.params, spec.classes, seed, folder)
 
     hashed = [_with_sha256(item, folder) for item in raw_items]
     method = SPLIT_METHODS.get(spec.split.method)
-    split_params = component_params(method.params_model, spec.split.params)
-    assignment = method.fn(hashed, split_params, keyed_seed(spec.split.seed, secret, "split"), folder)
+    assignment = method.fn(hashed, spec.split.params, keyed_seed(spec.split.seed, secret, "split"), folder)
     items = sorted((item.with_split(assignment.splits[item.id]) for item in hashed), key=lambda i: i.id)
     write_manifest(folder, items)
     if assignment.roles is not None:

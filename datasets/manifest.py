@@ -25,7 +25,10 @@ class ManifestItem:
     """One image of a benchmark with its truth.
 
     ``sha256`` and ``split`` are empty while a generator or adapter produces
-    items; building the benchmark fills them in.
+    items; building the benchmark fills them in. Each task type declares which
+    field holds its truth (``label``, ``identity``, ``domain``, or the numeric
+    ``target`` of a regression task); a field that is None is left out of the
+    line, so a new truth field never changes the bytes of existing manifests.
     """
 
     id: str
@@ -36,10 +39,11 @@ class ManifestItem:
     identity: str | None = None
     box: tuple[int, int, int, int] | None = None
     domain: str | None = None
+    target: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"id": self.id, "path": self.path, "sha256": self.sha256, "split": self.split}
-        for key in ("label", "identity", "domain"):
+        for key in ("label", "identity", "domain", "target"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value
@@ -59,6 +63,7 @@ class ManifestItem:
             identity=None if record.get("identity") is None else str(record["identity"]),
             box=None if box is None else tuple(int(v) for v in box),
             domain=record.get("domain"),
+            target=None if record.get("target") is None else float(record["target"]),
         )
 
     def with_split(self, split: str) -> "ManifestItem":

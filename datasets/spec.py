@@ -3,8 +3,15 @@
 ``load_spec`` is the only loader. Every problem is reported as a
 ``SpecError`` naming the file, the field path and what was expected.
 Specs may only name registered components (adapters, generators, split
-methods, metrics); their parameters are validated against the component's
-own pydantic model so unknown or mistyped keys are caught on load.
+methods); their parameters are validated against the component's own
+pydantic model so unknown or mistyped keys are caught on load, and parsed
+into that model once, here: ``spec.dataset.synthetic.params``,
+``spec.dataset.options`` and ``spec.split.params`` are typed. A classification
+spec's classes must be ones its generator can draw. The task is a
+name here: the data components declare which tasks they serve, and
+everything a task means, its own spec checks and the metrics' checks belong
+to the evaluator (``evaluator.specs`` loads a spec with those checks too),
+so ``datasets`` never imports the evaluator.
 """
 
 from __future__ import annotations
@@ -15,14 +22,28 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+
+from datasets.adapters import ADAPTERS
+from datasets.components import Component, NoParams, Params
+from datasets.generators import GENERATORS
+from datasets.protocol import SPLIT_METHODS
+from datasets.registry import Registry
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
 PROFILES = ("default", "tiny")
-Task = Literal["classification", "identification_verification", "translation"]
 
 
 class SpecError(ValueError):
@@ -47,29 +68,37 @@ class Paper(Strict):
     url: str = ""
 
 
+def _dump_as_written(params: Params, info: SerializationInfo) -> dict[str, Any]:
+    """Only the keys the spec wrote, not the model's defaults: the spec's hash stays that of its text."""
+    return params.model_dump(mode=info.mode, exclude_unset=True)
+
+
+ComponentParams = Annotated[Params, PlainSerializer(_dump_as_written)]
+
+
 class SyntheticSource(Strict):
     """Which generator makes the embedded stand-in, its seed and its parameters.
 
-    ``params`` holds every key other than ``generator`` and ``seed``; it is
-    validated against the generator's own parameter model.
+    ``params`` holds every key other than ``generator`` and ``seed``, parsed
+    into the generator's own parameter model.
     """
 
     generator: str
     seed: int = 0
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: ComponentParams = Field(default_factory=NoParams)
 
 
 class DatasetSection(Strict):
     adapter: str
     root: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: ComponentParams = Field(default_factory=NoParams)
     synthetic: SyntheticSource
 
 
 class SplitSection(Strict):
     method: str
     seed: int = 0
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: ComponentParams = Field(default_factory=NoParams)
 
 
 class MetricSpec(Strict):
@@ -117,10 +146,14 @@ class Limits(Strict):
 
 
 class BenchmarkSpec(Strict):
+    """One benchmark. ``order`` places it in lists of benchmarks (those without one come last, by
+    slug); it says nothing about the protocol, so the spec's hash leaves it out."""
+
     slug: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     title: str
     version: int = Field(ge=1)
-    task: Task
+    order: int | None = None
+    task: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     summary: str = ""
     paper: Paper | None = None
     classes: list[str] = Field(default_factory=list)
@@ -143,8 +176,6 @@ class BenchmarkSpec(Strict):
                 f"leaderboard.rank_by: {self.leaderboard.rank_by!r} is not a declared metric "
                 f"(declared: {', '.join(names)})"
             )
-        if self.task == "classification" and len(self.classes) < 2:
-            raise ValueError("classes: a classification benchmark needs at least 2 class names")
         if len(set(self.classes)) != len(self.classes):
             raise ValueError("classes: class names must be unique")
         return self
@@ -167,8 +198,8 @@ class BenchmarkSpec(Strict):
         return Path(expanded) if expanded else None
 
     def spec_hash(self) -> str:
-        """sha256 of the canonical spec (profile applied, source path excluded)."""
-        payload = self.model_dump(mode="json", exclude={"source_path"})
+        """sha256 of the canonical spec (profile applied, source path and list order excluded)."""
+        payload = self.model_dump(mode="json", exclude={"source_path", "order"})
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -212,12 +243,23 @@ def load_all_specs(profile: str = "default") -> list[BenchmarkSpec]:
     return [load_spec(slug, profile) for slug in available_slugs()]
 
 
+def listing_order(spec: BenchmarkSpec) -> tuple[bool, int, str]:
+    """Sort key of a benchmark in lists: its ``order``, then its slug; benchmarks without an order last."""
+    return (spec.order is None, spec.order or 0, spec.slug)
+
+
+def ordered_slugs() -> list[str]:
+    """Every benchmark's slug in listing order."""
+    return [spec.slug for spec in sorted(load_all_specs(), key=listing_order)]
+
+
 def parse_spec(raw: Any, path: Path | str, profile: str = "default") -> BenchmarkSpec:
     """Validate a parsed YAML document; see ``load_spec``."""
     if not isinstance(raw, dict):
         raise SpecError(path, "", f"expected a mapping at the top level, got {type(raw).__name__}")
     document = _apply_profile(raw, profile, path)
     document = _gather_params(document, path)
+    document = _parse_data_params(document, path)
     document["profile"] = profile
     document["source_path"] = str(path)
     try:
@@ -294,45 +336,64 @@ def _split_params(section: dict[str, Any], own_keys: set[str]) -> dict[str, Any]
     return kept
 
 
+def _parse_data_params(document: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    """Resolve the adapter, generator and split method and parse each one's parameters into its model.
+
+    A section whose component name is not a string is left for the model's
+    own validation to report.
+    """
+    document = dict(document)
+    dataset = document.get("dataset")
+    if isinstance(dataset, dict):
+        dataset = dict(dataset)
+        adapter = _named_component(ADAPTERS, dataset.get("adapter"), path, "dataset.adapter")
+        if adapter is not None:
+            dataset["options"] = validate_params(adapter.params_model, dataset.get("options", {}), path, "dataset.options")
+        synthetic = dataset.get("synthetic")
+        if isinstance(synthetic, dict):
+            generator = _named_component(GENERATORS, synthetic.get("generator"), path, "dataset.synthetic.generator")
+            if generator is not None:
+                params = validate_params(generator.params_model, synthetic["params"], path, "dataset.synthetic")
+                dataset["synthetic"] = {**synthetic, "params": params}
+        document["dataset"] = dataset
+    split = document.get("split")
+    if isinstance(split, dict):
+        method = _named_component(SPLIT_METHODS, split.get("method"), path, "split.method")
+        if method is not None:
+            document["split"] = {**split, "params": validate_params(method.params_model, split["params"], path, "split")}
+    return document
+
+
+def _named_component(registry: Registry[Any], name: Any, path: Path | str, field: str) -> Component | None:
+    if not isinstance(name, str):
+        return None
+    if name not in registry:
+        raise SpecError(path, field, registry.unknown_message(name))
+    return registry.get(name)
+
+
 def _check_components(spec: BenchmarkSpec, path: Path | str) -> None:
-    """Resolve every named component and validate its parameters."""
-    from datasets.adapters import ADAPTERS
-    from datasets.generators import GENERATORS
-    from datasets.protocol import SPLIT_METHODS
-    from evaluator.metrics import METRICS
-
-    def check(registry: Any, name: str, field: str, params: dict[str, Any], params_field: str) -> Any:
-        if name not in registry:
-            raise SpecError(path, field, registry.unknown_message(name))
-        component = registry.get(name)
-        _validate_params(component.params_model, params, path, params_field)
-        return component
-
-    adapter = check(ADAPTERS, spec.dataset.adapter, "dataset.adapter", spec.dataset.options, "dataset.options")
+    """Every data component serves the spec's task, and the generator draws every class the spec names."""
+    adapter = ADAPTERS.get(spec.dataset.adapter)
     if spec.task not in adapter.tasks:
         raise SpecError(path, "dataset.adapter", f"adapter {adapter.name!r} does not serve task {spec.task!r}")
-    generator = check(
-        GENERATORS, spec.dataset.synthetic.generator, "dataset.synthetic.generator",
-        spec.dataset.synthetic.params, "dataset.synthetic",
-    )
+    generator = GENERATORS.get(spec.dataset.synthetic.generator)
     if spec.task not in generator.tasks:
         raise SpecError(path, "dataset.synthetic.generator", f"generator {generator.name!r} does not serve task {spec.task!r}")
-    method = check(SPLIT_METHODS, spec.split.method, "split.method", spec.split.params, "split")
+    if generator.classes:
+        for index, name in enumerate(spec.classes):
+            if name not in generator.classes:
+                raise SpecError(
+                    path, f"classes.{index}",
+                    f"generator {generator.name!r} cannot draw class {name!r} (it draws: {', '.join(generator.classes)})",
+                )
+    method = SPLIT_METHODS.get(spec.split.method)
     if spec.task not in method.tasks:
         raise SpecError(path, "split.method", f"split method {method.name!r} does not serve task {spec.task!r}")
-    for index, metric in enumerate(spec.metrics):
-        definition = check(METRICS, metric.fn, f"metrics.{index}.fn", metric.params, f"metrics.{index}")
-        if spec.task not in definition.tasks:
-            raise SpecError(path, f"metrics.{index}.fn", f"metric {metric.fn!r} does not apply to task {spec.task!r}")
-        if definition.higher_is_better is not None and metric.higher_is_better != definition.higher_is_better:
-            direction = "higher" if definition.higher_is_better else "lower"
-            raise SpecError(
-                path, f"metrics.{index}.higher_is_better",
-                f"{metric.fn!r} is better when {direction}; expected higher_is_better: {str(definition.higher_is_better).lower()}",
-            )
 
 
-def _validate_params(model: type[BaseModel], params: dict[str, Any], path: Path | str, field: str) -> BaseModel:
+def validate_params(model: type[BaseModel], params: dict[str, Any], path: Path | str, field: str) -> BaseModel:
+    """Parameters checked against a component's model; a ``SpecError`` names ``field`` and the bad key."""
     try:
         return model.model_validate(params)
     except ValidationError as exc:

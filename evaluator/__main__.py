@@ -3,11 +3,15 @@
     python -m evaluator score <slug> <output_dir> [--data ROOT] [--json] [--plots DIR]
                               [--extractor NAME] [--resamples N] [--device DEV]
     python -m evaluator prepare <slug> <dest> [--data ROOT]
+    python -m evaluator bundle <slug> [--data ROOT] [--out PATH]
+    python -m evaluator validate [SPEC.yaml ...]
 
 ``score`` prints the metrics with their 95% intervals (``--json``: one JSON
 object, metric name -> value plus ``ci95``, ``protocol_hash``, ``extractor``
 and ``comparable``). Bad output or a missing benchmark ends with a non-zero
-exit status and a one-line reason.
+exit status and a one-line reason. ``bundle`` writes the participants'
+protocol bundle (zip). ``validate`` checks whole specs (data side, task and
+metrics) in both profiles and exits 1 if any is invalid.
 """
 
 from __future__ import annotations
@@ -19,16 +23,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from datasets.build import load_built
 from datasets.paths import default_data_root
+from datasets.spec import PROFILES, SpecError, available_slugs, spec_path
+from evaluator.bundle import export_bundle
+from evaluator.contract import input_items, prepare_input
+from evaluator.scoring import score_outputs
+from evaluator.specs import load_spec
+from evaluator.tasks import task_of
+from evaluator.validation import OutputError
 
 EXIT_BAD_OUTPUT = 1
+EXIT_INVALID_SPEC = 1
 EXIT_NOT_AVAILABLE = 2
 RESERVED_KEYS = ("ci95", "protocol_hash", "extractor", "comparable")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from evaluator.validation import OutputError
-
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
@@ -64,35 +75,60 @@ def _parser() -> argparse.ArgumentParser:
     prepare.add_argument("dest", type=Path)
     prepare.add_argument("--data", type=Path, default=None, help="built benchmarks root")
     prepare.set_defaults(run=_prepare)
+
+    bundle = commands.add_parser("bundle", help="export the participants' protocol bundle (zip)")
+    bundle.add_argument("slug")
+    bundle.add_argument("--data", type=Path, default=None, help="built benchmarks root")
+    bundle.add_argument("--out", type=Path, default=Path("."), help="zip file or folder (default: current folder)")
+    bundle.set_defaults(run=_bundle)
+
+    validate = commands.add_parser("validate", help="check whole specs: data side, task and metrics")
+    validate.add_argument("paths", nargs="*", type=Path, help="spec files (default: every benchmark)")
+    validate.set_defaults(run=_validate)
     return parser
 
 
 def _score(args: argparse.Namespace) -> int:
-    from evaluator.scoring import score
-
     if args.resamples is not None and args.resamples < 1:
         raise ValueError(f"--resamples must be at least 1 (got {args.resamples})")
-    result = score(
-        args.slug, args.output_dir, _data_root(args),
-        extractor=args.extractor, resamples=args.resamples, device=args.device,
+    built = load_built(args.slug, _data_root(args))
+    result = score_outputs(
+        built, args.output_dir, extractor=args.extractor, resamples=args.resamples, device=args.device,
     )
     if args.plots is not None:
-        from evaluator.plots import draw_all
+        from evaluator.plots import draw_all  # matplotlib is slow to import: only when figures are asked for
 
-        drawn = draw_all(result, args.plots)
+        drawn = draw_all(result, args.plots, task_of(built.spec).figures)
         print(f"plots: {', '.join(str(path) for path in drawn)}", file=sys.stderr)
     print(json.dumps(summary(result), sort_keys=True) if args.json else table(result))
     return 0
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from datasets.build import load_built
-    from evaluator.contract import input_items, prepare_input
-
     built = load_built(args.slug, _data_root(args))
     dest = prepare_input(built, args.dest)
     print(f"{dest}: manifest.json and {len(input_items(built))} images for {args.slug}")
     return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    print(export_bundle(args.slug, _data_root(args), args.out))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [spec_path(slug) for slug in available_slugs()]
+    failed = False
+    for path in paths:
+        try:
+            for profile in PROFILES:
+                load_spec(path, profile)
+        except SpecError as exc:
+            failed = True
+            print(f"{exc} (profile {profile})" if profile != "default" else str(exc))
+        else:
+            print(f"OK {path}")
+    return EXIT_INVALID_SPEC if failed else 0
 
 
 def summary(result: Any) -> dict[str, Any]:

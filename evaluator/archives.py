@@ -36,9 +36,11 @@ RATIO_CHECK_MIN_BYTES = MEGABYTE
 # entry (46 fixed bytes plus name, extra field and comment): bounds what parsing the directory costs.
 DIRECTORY_ENTRY_ALLOWANCE = 64
 CENTRAL_DIRECTORY_BYTES_PER_ENTRY = 1024
-# Image tarballs (``docker save``): members, and how far the whole (or any layer in it) may inflate.
+# Image tarballs (``docker save``): members, and how far the whole (or any layer in it) may inflate
+# once past a floor (the worker's loader, evaluator/runners/image_tarball.py, uses the same two).
 MAX_TAR_MEMBERS = 10000
 MAX_TAR_COMPRESSION_RATIO = 100
+TAR_RATIO_FLOOR_BYTES = 256 * MEGABYTE
 READ_CHUNK = MEGABYTE
 
 _EOCD = struct.Struct("<4sHHHHIIH")
@@ -236,8 +238,11 @@ def _check_members(members: list[zipfile.ZipInfo], limits: ArchiveLimits, name: 
         _check_ratio(info.file_size, info.compress_size, limits.max_ratio, what, "zip bomb")
 
 
-def _check_ratio(inflated: int, compressed: int, max_ratio: float, what: str, bomb: str = "tar bomb") -> None:
-    if inflated >= RATIO_CHECK_MIN_BYTES and inflated / max(compressed, 1) > max_ratio:
+def _check_ratio(
+    inflated: int, compressed: int, max_ratio: float, what: str, bomb: str = "tar bomb",
+    floor: int = RATIO_CHECK_MIN_BYTES,
+) -> None:
+    if inflated >= floor and inflated / max(compressed, 1) > max_ratio:
         raise ArchiveError(f"{what} inflates more than {max_ratio:g}-fold; refusing a possible {bomb}")
 
 
@@ -274,7 +279,8 @@ def check_image_tarball(archive: Path, limits: TarLimits, name: str = "") -> set
 
     Counts the decompressed bytes actually read (and, for members that are
     themselves compressed, such as gzip layers, their decompressed bytes
-    too) against ``limits.max_bytes`` and the inflation ratio; refuses unsafe
+    too: a conservative count) against ``limits.max_bytes`` and, past
+    ``TAR_RATIO_FLOOR_BYTES``, the inflation ratio; refuses unsafe
     names, links that leave the archive, device files and more than
     ``limits.max_members`` members.
     """
@@ -310,7 +316,8 @@ class _Budget:
             raise ArchiveError(
                 f"{self.name}: unpacks to more than the limit of {self.limits.max_bytes / MEGABYTE:g} MB"
             )
-        _check_ratio(self.used, self.compressed_size, self.limits.max_ratio, f"{self.name}: the archive")
+        _check_ratio(self.used, self.compressed_size, self.limits.max_ratio, f"{self.name}: the archive",
+                     floor=TAR_RATIO_FLOOR_BYTES)
 
 
 class _CountingReader:
@@ -413,7 +420,7 @@ def _charge_nested(bundle: tarfile.TarFile, member: tarfile.TarInfo, budget: _Bu
     with _open_compressed(handle, kind) as layer:
         while chunk := layer.read(READ_CHUNK):
             inflated += len(chunk)
-            _check_ratio(inflated, member.size, budget.limits.max_ratio, what)
+            _check_ratio(inflated, member.size, budget.limits.max_ratio, what, floor=TAR_RATIO_FLOOR_BYTES)
             budget.spend(len(chunk))
 
 

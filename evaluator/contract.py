@@ -1,11 +1,13 @@
 """The container contract (DESIGN.md §3): what ``/input`` holds and what ``/output`` must hold.
 
 ``/input/manifest.json`` lists the test items a submission must process, in
-``manifest.jsonl`` order (sorted by id), with their image paths, the class
-names in column order for classification and the face boxes for
-icartoonface. It never carries truth: no labels, identities, domains, pairs
-or roles. For translation only the test photos are inputs; the test cartoons
-stay on the evaluator side as the FID reference.
+``manifest.jsonl`` order (sorted by id), with their image paths and the
+fields the benchmark's task type adds (``evaluator.tasks``: the class names
+in column order for classification, the face boxes for faces). It never
+carries truth: no labels, identities, domains, pairs or roles. Which test
+items are inputs is the task's choice too: for translation only the test
+photos, while the test cartoons stay on the evaluator side as the FID
+reference.
 """
 
 from __future__ import annotations
@@ -18,28 +20,17 @@ from typing import Any
 
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
+from evaluator.tasks import task_of
 
 INPUT_MANIFEST_NAME = "manifest.json"
-SCORES_NPY = "scores.npy"
-SCORES_CSV = "scores.csv"
-EMBEDDINGS_NPY = "embeddings.npy"
-OUTPUT_IMAGES_DIR = "images"
 INPUT_FILE_MODE = 0o444
 INPUT_DIR_MODE = 0o755
 INPUT_TIME_NS = 0  # every file and folder of /input carries the epoch as its access and modification time
 
 
 def input_items(built: BuiltBenchmark) -> list[ManifestItem]:
-    """The test items a container receives, sorted by id (test photos only for translation)."""
-    items = built.test_items()
-    if built.spec.task == "translation":
-        items = [item for item in items if item.domain == "photo"]
-    return sorted(items, key=lambda item: item.id)
-
-
-def reference_items(built: BuiltBenchmark) -> list[ManifestItem]:
-    """Translation only: the held-out cartoons the outputs are compared with (never an input)."""
-    return sorted((item for item in built.test_items() if item.domain == "cartoon"), key=lambda item: item.id)
+    """The test items a container receives, sorted by id."""
+    return task_of(built.spec).inputs(built)
 
 
 def input_image_name(item_id: str) -> str:
@@ -47,64 +38,23 @@ def input_image_name(item_id: str) -> str:
 
 
 def container_manifest(built: BuiltBenchmark) -> dict[str, Any]:
-    """The ``/input/manifest.json`` document: ids, image paths, classes and boxes, never truth."""
-    task = built.spec.task
-    entries = []
-    for item in input_items(built):
-        entry: dict[str, Any] = {"id": item.id, "path": input_image_name(item.id)}
-        if task == "identification_verification" and item.box is not None:
-            entry["box"] = [int(v) for v in item.box]
-        entries.append(entry)
+    """The ``/input/manifest.json`` document: ids, image paths and the task's fields, never truth."""
+    task = task_of(built.spec)
     document: dict[str, Any] = {
-        "task": task,
+        "task": task.name,
         "slug": built.spec.slug,
         "protocol_hash": built.protocol_hash,
-        "items": entries,
+        "items": [task.input_entry(item, input_image_name(item.id)) for item in task.inputs(built)],
+        **task.document_fields(built.spec),
     }
-    if task == "classification":
-        document["classes"] = list(built.spec.classes)
     document["outputs"] = expected_outputs(built)
     return document
 
 
 def expected_outputs(built: BuiltBenchmark) -> dict[str, Any]:
     """What ``/output`` must hold for this benchmark, in words a participant can follow."""
-    count = len(input_items(built))
-    task = built.spec.task
-    limit = {"output_mb": built.spec.limits.output_mb}
-    if task == "classification":
-        classes = len(built.spec.classes)
-        return {
-            "files": [SCORES_NPY],
-            "alternatives": [SCORES_CSV],
-            "shape": [count, classes],
-            "dtype": "float32",
-            "description": (
-                f"{SCORES_NPY}: float32 array [{count}, {classes}], one row per item in manifest.json order, "
-                f"one column per class in 'classes' order (higher = more likely); or {SCORES_CSV} with "
-                f"header 'id,<class names in 'classes' order>' and one row per item"
-            ),
-            **limit,
-        }
-    if task == "identification_verification":
-        return {
-            "files": [EMBEDDINGS_NPY],
-            "shape": [count, "D"],
-            "dtype": "float32",
-            "description": (
-                f"{EMBEDDINGS_NPY}: float32 array [{count}, D] with D >= 1, one embedding per item in "
-                "manifest.json order; compared by cosine similarity"
-            ),
-            **limit,
-        }
-    return {
-        "files": [f"{OUTPUT_IMAGES_DIR}/<id>.png"],
-        "count": count,
-        "description": (
-            f"{OUTPUT_IMAGES_DIR}/<id>.png: one PNG per input image ({count}), the same width and height as the input"
-        ),
-        **limit,
-    }
+    task = task_of(built.spec)
+    return {**task.expected_outputs(built, len(task.inputs(built))), "output_mb": built.spec.limits.output_mb}
 
 
 def prepare_input(built: BuiltBenchmark, dest: Path) -> Path:

@@ -1,12 +1,17 @@
 """Figures for a scored submission: CMC, ROC, confusion matrix, per-class precision.
 
 Each ``draw_*`` reads the ``details`` a metric family's evidence produced
-(see ``EvaluationResult.details``) and writes one PNG; ``draw_all`` picks the
-figures that fit the benchmark's task.
+(see ``EvaluationResult.details``) and writes one PNG. ``FIGURES`` names
+them, with the evidence kind each reads and its file name; a task type
+lists the figures it offers (``TaskType.figures``) and ``draw_all`` draws
+those. This module is imported only where a figure is drawn: matplotlib is
+slow to import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless back
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import ScalarFormatter  # noqa: E402
+
+from datasets.registry import Registry  # noqa: E402
 
 DPI = 120
 LINE_COLOUR = "#1f5fa8"
@@ -120,20 +127,35 @@ def draw_per_class(details: dict[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
-def draw_all(result: Any, folder: Path) -> list[Path]:
-    """Every figure that fits the result's details; returns the written paths."""
+@dataclass(frozen=True)
+class FigureDef:
+    """One figure: the evidence kind whose details it reads, its file name and how to draw it."""
+
+    evidence: str
+    filename: str
+    draw: Callable[[dict[str, Any], Path], Path]
+
+
+def _draw_confusion_of(details: dict[str, Any], path: Path) -> Path:
+    return draw_confusion(details, list(details["class_names"]), path)
+
+
+FIGURES: Registry[FigureDef] = Registry("figure")
+FIGURES.add("cmc", FigureDef("identification", "cmc.png", draw_cmc))
+FIGURES.add("roc", FigureDef("verification", "roc.png", draw_roc))
+FIGURES.add("confusion", FigureDef("classification", "confusion.png", _draw_confusion_of))
+FIGURES.add("per_class", FigureDef("classification", "per_class.png", draw_per_class))
+
+
+def draw_all(result: Any, folder: Path, figures: Sequence[str]) -> list[Path]:
+    """The named figures (a task's ``figures``) whose evidence the result holds; returns the written paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    details = result.details
     drawn = []
-    if "identification" in details:
-        drawn.append(draw_cmc(details["identification"], folder / "cmc.png"))
-    if "verification" in details:
-        drawn.append(draw_roc(details["verification"], folder / "roc.png"))
-    if "classification" in details:
-        classification = details["classification"]
-        drawn.append(draw_confusion(classification, classification["class_names"], folder / "confusion.png"))
-        drawn.append(draw_per_class(classification, folder / "per_class.png"))
+    for name in figures:
+        figure = FIGURES.get(name)
+        if figure.evidence in result.details:
+            drawn.append(figure.draw(result.details[figure.evidence], folder / figure.filename))
     return drawn
 
 

@@ -9,11 +9,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from baselines.checkpoints import TrainContext, load_checkpoint, save_checkpoint
+from baselines.common.context import TrainContext
 from baselines.common.contract import InputManifest, read_input, reorder_columns, write_scores
 from baselines.common.images import ImageTransform, load_images
 from baselines.common.nets import NarrowResNet
 from baselines.common.training import FitSettings, class_indices, fit, run_batches, seed_everything, to_tensor
+from baselines.common.weights import load_checkpoint, save_checkpoint
 
 IMAGE_SIZE = 48
 WIDTHS = (16, 32, 64, 128)

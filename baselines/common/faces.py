@@ -18,11 +18,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from baselines.checkpoints import TrainContext, load_checkpoint, save_checkpoint
+from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, write_embeddings
 from baselines.common.images import load_images
 from baselines.common.nets import EmbeddingNet, MarginHead
 from baselines.common.training import FitSettings, fit, run_batches, seed_everything, to_tensor
+from baselines.common.weights import load_checkpoint, save_checkpoint
 
 FACE_SIZE = 48
 FACE_MARGIN = 0.5

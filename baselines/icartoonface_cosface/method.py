@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from baselines.checkpoints import TrainContext
+from baselines.common.context import TrainContext
 from baselines.common.faces import HeadConfig, predict_face_embeddings, train_face_embedding
 
 NAME = "icartoonface-cosface"

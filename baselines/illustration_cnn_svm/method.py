@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from baselines.checkpoints import TrainContext, load_checkpoint, save_checkpoint
 from baselines.common.classify import BLOCKS, IMAGE_SIZE, WIDTHS, build_resnet, input_arrays, split_arrays, train_resnet
+from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, reorder_columns, write_scores
 from baselines.common.nets import NarrowResNet
 from baselines.common.training import FitSettings, class_indices, run_batches, to_tensor
+from baselines.common.weights import load_checkpoint, save_checkpoint
 from baselines.illustration_cnn_svm.svm import fit_svm, svm_scores
 
 NAME = "illustration-cnn-svm"

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import torch.nn.functional as F
 
-from baselines.checkpoints import TrainContext, load_checkpoint
 from baselines.common.classify import IMAGE_SIZE, build_resnet, split_arrays
+from baselines.common.context import TrainContext
 from baselines.common.nets import reset_parameters
 from baselines.common.training import FitSettings, class_indices, fit, seed_everything, to_tensor
+from baselines.common.weights import load_checkpoint
 from baselines.illustration_cnn_svm.method import predict as predict_cnn_svm
 from baselines.illustration_cnn_svm.method import save_svm_checkpoint
 

@@ -13,12 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.checkpoints import TrainContext, load_checkpoint, save_checkpoint
 from baselines.common.classify import BLOCKS, IMAGE_SIZE, WIDTHS, input_arrays, split_arrays
+from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, reorder_columns, write_scores
 from baselines.common.images import rgb_histograms
 from baselines.common.nets import NarrowResNet
 from baselines.common.training import FitSettings, class_indices, fit, run_batches, seed_everything, to_tensor
+from baselines.common.weights import load_checkpoint, save_checkpoint
 
 NAME = "toonnet-fin"
 SEED = 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from baselines.checkpoints import TrainContext
 from baselines.common.classify import predict_plain_cnn, train_plain_cnn
+from baselines.common.context import TrainContext
 from baselines.toonnet_ius.unify import unify_style
 
 NAME = "toonnet-ius"

@@ -18,11 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.checkpoints import TrainContext, load_checkpoint, save_checkpoint
 from baselines.common.classify import IMAGE_SIZE, build_resnet, input_arrays, split_arrays, train_resnet
+from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, reorder_columns, write_scores
 from baselines.common.nets import NarrowResNet
 from baselines.common.training import FitSettings, class_indices, fit, run_batches, seed_everything, to_tensor
+from baselines.common.weights import load_checkpoint, save_checkpoint
 
 NAME = "toonnet-npn"
 SEED = 0

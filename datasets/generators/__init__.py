@@ -4,11 +4,16 @@ A generator is a function ``fn(params, classes, seed, folder) -> list[ManifestIt
 that writes images under ``folder/images/`` and returns the items with their
 truth (``sha256`` and ``split`` left empty: building fills them). The same
 params and seed give byte-identical files, in any process.
+
+A classification generator registers the class names it can draw; a spec
+may name any of them, in any order, and each image is drawn for its class
+by name, so the spec alone decides which classes a benchmark has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,12 +21,22 @@ from pydantic import BaseModel
 from datasets.components import Component
 from datasets.registry import Registry
 
-GENERATORS: Registry[Component] = Registry("generator")
+
+@dataclass(frozen=True)
+class Generator(Component):
+    """A registered generator; ``classes`` are the class names it can draw (empty when it draws none)."""
+
+    classes: tuple[str, ...] = ()
 
 
-def register_generator(name: str, *, tasks: tuple[str, ...], params: type[BaseModel]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+GENERATORS: Registry[Generator] = Registry("generator")
+
+
+def register_generator(
+    name: str, *, tasks: tuple[str, ...], params: type[BaseModel], classes: Iterable[str] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        GENERATORS.add(name, Component(name=name, tasks=tasks, params_model=params, fn=fn))
+        GENERATORS.add(name, Generator(name=name, tasks=tasks, params_model=params, fn=fn, classes=tuple(classes)))
         return fn
 
     return decorator

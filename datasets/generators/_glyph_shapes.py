@@ -1,4 +1,4 @@
-"""Shape compositions of the 23 illustration classes for ``clipart_glyphs``.
+"""Shape compositions of the 23 illustration classes for ``clipart_glyphs``, by class name.
 
 Each builder takes the image's RNG and palette and returns ``Part`` lists in
 the unit frame; ``glyphs.py`` decides how they are rendered (flat with
@@ -380,7 +380,9 @@ def zebra(rng: np.random.Generator, pal: Palette) -> Shape:
     return parts
 
 
-CLASS_SHAPES: tuple[Callable[[np.random.Generator, Palette], Shape], ...] = (
-    ambulance, banjo, cassette, desk, envelope, goblet, hammer, harp, hourglass, jellyfish, mask, mosque,
-    pelican, printer, shovel, stove, syringe, teapot, toaster, trombone, umbrella, vase, zebra,
-)
+CLASS_SHAPES: dict[str, Callable[[np.random.Generator, Palette], Shape]] = {
+    shape.__name__: shape for shape in (
+        ambulance, banjo, cassette, desk, envelope, goblet, hammer, harp, hourglass, jellyfish, mask, mosque,
+        pelican, printer, shovel, stove, syringe, teapot, toaster, trombone, umbrella, vase, zebra,
+    )
+}  # each class is named by its builder

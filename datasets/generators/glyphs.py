@@ -1,5 +1,8 @@
 """``clipart_glyphs``: clip-art illustrations of the 23 illustration classes.
 
+Each class is drawn by its name (``CLASS_SHAPES``); a spec may use any of
+them in any order.
+
 A different look from ``toon_objects``: no heavy cartoon outlines but one of
 three clip-art styles per image -- flat vector art with a gradient sheen and a
 soft drop shadow, stroked line icons, or duotone art in shades of one hue --
@@ -113,10 +116,10 @@ def flat_with_sheen(rng: np.random.Generator, image: np.ndarray, shape: list[Par
     return np.round(out).astype(np.uint8)
 
 
-def render(rng: np.random.Generator, class_index: int, size: int) -> np.ndarray:
+def render(rng: np.random.Generator, class_name: str, size: int) -> np.ndarray:
     style = STYLES[int(rng.integers(len(STYLES)))]
     palette = duotone_palette(rng) if style == "duotone" else full_palette(rng)
-    shape = CLASS_SHAPES[class_index](rng, palette)
+    shape = CLASS_SHAPES[class_name](rng, palette)
     image = background(rng, size)
     centre = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
     matrix = pose_matrix(centre[0], centre[1], size * rng.uniform(0.32, 0.45), rng.uniform(-12, 12), bool(rng.random() < 0.5), rng.uniform(0.9, 1.1))
@@ -139,10 +142,10 @@ def render(rng: np.random.Generator, class_index: int, size: int) -> np.ndarray:
 
 
 def plan(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    return per_class_plan(NAME, render, len(CLASS_SHAPES), "illustration", params, classes, seed, folder)
+    return per_class_plan(NAME, render, CLASS_SHAPES, params, classes, seed, folder)
 
 
-@register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams)
+@register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams, classes=CLASS_SHAPES)
 def generate(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
-    """``per_class`` images of every class in ``classes`` (spec order = ``CLASS_SHAPES`` order)."""
+    """``per_class`` images of every class in ``classes``, each drawn by its name."""
     return make_all(plan, params, classes, seed, folder, desc=NAME)

@@ -43,7 +43,7 @@ NAME = "photo_crops"
 SKIMAGE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 SKIES: tuple[tuple[RGB, RGB], ...] = (((90, 160, 235), (200, 230, 250)), ((250, 140, 90), (255, 220, 150)), ((40, 50, 110), (120, 90, 160)), ((120, 200, 230), (240, 250, 255)))
-CHARACTERS = tuple(CLASS_SHAPES[i] for i in (0, 3, 5, 7, 10))  # android robot, dog, cat, penguin, panda
+CHARACTERS = tuple(CLASS_SHAPES[name] for name in ("android robot", "dog", "cat", "penguin", "panda"))
 
 
 class PhotoCropsParams(Params):

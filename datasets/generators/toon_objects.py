@@ -1,7 +1,8 @@
 """``toon_objects``: flat-coloured, thick-outlined cartoon objects for toonnet.
 
-Each of the 12 ToonNet classes is a parametric composition of shapes
-(``CLASS_SHAPES``); every image draws one with its own random pose, size,
+Each class it can draw (the 12 ToonNet classes) is a parametric
+composition of shapes, found by its name in ``CLASS_SHAPES``; a spec may use
+any of them in any order. Every image draws one with its own random pose, size,
 aspect, colours, outline thickness, background (plain, gradient or a small
 scene with clutter) and sometimes an occluding object in front.
 """
@@ -269,9 +270,20 @@ def cloud(rng: np.random.Generator) -> Shape:
     return parts
 
 
-CLASS_SHAPES: tuple[Callable[[np.random.Generator], Shape], ...] = (
-    android_robot, car, elephant, dog, flower, cat, bee, penguin, tree, winnie_bear, panda, cloud,
-)
+CLASS_SHAPES: dict[str, Callable[[np.random.Generator], Shape]] = {
+    "android robot": android_robot,
+    "car": car,
+    "elephant": elephant,
+    "dog": dog,
+    "flower": flower,
+    "cat": cat,
+    "bee": bee,
+    "penguin": penguin,
+    "tree": tree,
+    "winnie bear": winnie_bear,
+    "panda": panda,
+    "cloud": cloud,
+}
 
 
 def background(rng: np.random.Generator, size: int, outline_px: float) -> np.ndarray:
@@ -300,10 +312,10 @@ def occluder(rng: np.random.Generator) -> Shape:
     return [Part(ellipse(x, y, 0.55, 0.55), colour, group=7) for x, y in ((-0.5, 0.2), (0.0, -0.2), (0.5, 0.2))]
 
 
-def render(rng: np.random.Generator, class_index: int, size: int) -> np.ndarray:
+def render(rng: np.random.Generator, class_name: str, size: int) -> np.ndarray:
     outline_px = size / 128 * rng.uniform(1.0, 3.0)
     image = background(rng, size, outline_px)
-    shape = CLASS_SHAPES[class_index](rng)
+    shape = CLASS_SHAPES[class_name](rng)
     scale = size * rng.uniform(0.3, 0.46)
     centre = size / 2 + rng.uniform(-0.14, 0.14, 2) * size
     matrix = pose_matrix(centre[0], centre[1], scale, rng.uniform(-25, 25), bool(rng.random() < 0.5), rng.uniform(0.85, 1.15))
@@ -316,10 +328,10 @@ def render(rng: np.random.Generator, class_index: int, size: int) -> np.ndarray:
 
 
 def plan(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    return per_class_plan(NAME, render, len(CLASS_SHAPES), "ToonNet", params, classes, seed, folder)
+    return per_class_plan(NAME, render, CLASS_SHAPES, params, classes, seed, folder)
 
 
-@register_generator(NAME, tasks=("classification",), params=ToonObjectsParams)
+@register_generator(NAME, tasks=("classification",), params=ToonObjectsParams, classes=CLASS_SHAPES)
 def generate(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
-    """``per_class`` images of every class in ``classes`` (spec order = ``CLASS_SHAPES`` order)."""
+    """``per_class`` images of every class in ``classes``, each drawn by its name."""
     return make_all(plan, params, classes, seed, folder, desc=NAME)

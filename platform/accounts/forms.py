@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+
+from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, sign_in_wait, wait_message
 
 
 class SignupForm(UserCreationForm):
@@ -11,3 +16,21 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form, throttled like every other sign-in (accounts/throttle.py)."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.data.get("username", ""))
+        wait_s = sign_in_wait(self.request, username) if self.request is not None else 0
+        if wait_s:
+            raise forms.ValidationError(wait_message(wait_s), code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                record_sign_in_failure(self.request, username)
+            raise
+        clear_sign_in_failures(username)
+        return cleaned

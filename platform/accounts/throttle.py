@@ -1,4 +1,4 @@
-"""Throttling sign-in: the API token route, the login form and the registry's token service.
+"""Throttling sign-in: the API token route, the login form, the admin's login and the registry's token service.
 
 Two limits, both kept in the ``throttle`` cache that every web process shares:
 

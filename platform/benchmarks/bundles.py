@@ -1,6 +1,6 @@
 """Protocol bundles for download, built once per protocol version and cached under media.
 
-The zip comes from ``datasets.bundle.export_bundle``; it is deterministic,
+The zip comes from ``evaluator.bundle.export_bundle``; it is deterministic,
 so a cached file named by its protocol hash never goes stale. Writing goes
 through a temporary name and a rename, so two requests that build the same
 bundle at once never serve a half-written file.
@@ -19,7 +19,7 @@ from django.conf import settings
 
 from benchmarks.models import ProtocolVersion
 from datasets.build import load_built
-from datasets.bundle import export_bundle
+from evaluator.bundle import export_bundle
 
 
 class BundleUnavailable(Exception):

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.checks import Error, register
 
-from datasets.spec import SpecError, available_slugs, load_spec
+from datasets.spec import SpecError, available_slugs
+from evaluator.specs import load_spec
 
 
 @register()

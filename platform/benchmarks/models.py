@@ -4,6 +4,10 @@ A spec file is the source of truth; ``manage.py sync_benchmarks`` copies it
 here. A ``ProtocolVersion`` is one frozen protocol (spec hash + manifest
 hash + roles hash): a changed spec or a rebuilt split makes a new version,
 and results keep pointing at the version they were scored under.
+
+``Benchmark.task`` holds a registered task type's name (``evaluator.tasks``)
+without a fixed list of choices, so a new task type needs no migration; the
+specs it comes from are checked against the registry when they are loaded.
 """
 
 from __future__ import annotations
@@ -12,17 +16,13 @@ from typing import Any
 
 from django.db import models
 
-TASK_CHOICES = [
-    ("classification", "Classification"),
-    ("identification_verification", "Identification and verification"),
-    ("translation", "Image translation"),
-]
+from evaluator.tasks import TASKS, TaskWords
 
 
 class Benchmark(models.Model):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
-    task = models.CharField(max_length=40, choices=TASK_CHOICES)
+    task = models.CharField(max_length=40, help_text="A registered task type (evaluator.tasks)")
     summary = models.TextField(blank=True)
     spec = models.JSONField(help_text="The validated spec, as loaded from its YAML file")
     spec_version = models.PositiveIntegerField(default=1)
@@ -38,6 +38,11 @@ class Benchmark(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def task_words(self) -> TaskWords | None:
+        """What the pages say of the task (``TaskType.words``); None for a task no longer registered."""
+        return TASKS.get(self.task).words if self.task in TASKS else None
 
     @property
     def metrics(self) -> list[dict[str, Any]]:

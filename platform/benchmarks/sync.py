@@ -19,7 +19,8 @@ from django.db import transaction
 
 from benchmarks.models import Benchmark, ProtocolVersion
 from datasets.build import BuiltBenchmark, load_built
-from datasets.spec import BenchmarkSpec, available_slugs, load_all_specs
+from datasets.spec import BenchmarkSpec, available_slugs
+from evaluator.specs import load_all_specs
 
 
 @dataclass

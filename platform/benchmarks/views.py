@@ -17,16 +17,6 @@ from leaderboards.table import Cell, best_entry, cache_key, leaderboard_table, s
 from submissions.models import Submission
 
 LEADERBOARD_CACHE_S = 300
-TASK_INPUTS = {
-    "classification": "one cartoon image; the submission scores every class",
-    "identification_verification": "a cartoon image with a face box; the submission returns one embedding per image",
-    "translation": "a photograph; the submission returns its cartoon version, same size",
-}
-TASK_OUTPUTS = {
-    "classification": "scores.npy: float32 [N, C], rows in manifest order (or scores.csv)",
-    "identification_verification": "embeddings.npy: float32 [N, D], rows in manifest order",
-    "translation": "images/<id>.png: one per input, same size as the input",
-}
 
 
 def split_words(split: dict[str, Any]) -> str:
@@ -103,8 +93,7 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "limits": spec.get("limits", {}),
         "classes": spec.get("classes", []),
         "roles": role_counts(slug) if protocol is not None and protocol.is_current else {},
-        "task_input": TASK_INPUTS.get(benchmark.task, ""),
-        "task_output": TASK_OUTPUTS.get(benchmark.task, ""),
+        "task": benchmark.task_words,
         "table": table,
         "sort": sort,
         "table_key": table_key,

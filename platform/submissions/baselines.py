@@ -14,7 +14,8 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
-from baselines.registry import Baseline, all_baselines, ensure_checkpoint
+from baselines.checkpoints import ensure_checkpoint
+from baselines.registry import Baseline, all_baselines
 from benchmarks.models import Benchmark
 from datasets.build import load_built
 from submissions.models import Kind, Status, Submission

@@ -36,7 +36,8 @@ def tiny_built(tiny_root: Path) -> Callable[[str], object]:
 @pytest.fixture(scope="session")
 def trained(tiny_built: Callable[[str], object], checkpoint_root: Path) -> Callable[[str], tuple[object, Path | None]]:
     """baseline name -> (its tiny built benchmark, its checkpoint), training once per session."""
-    from baselines.registry import ensure_checkpoint, get_baseline
+    from baselines.checkpoints import ensure_checkpoint
+    from baselines.registry import get_baseline
 
     def get(name: str) -> tuple[object, Path | None]:
         baseline = get_baseline(name)

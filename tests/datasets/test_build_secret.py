@@ -25,7 +25,6 @@ import pytest
 from datasets.__main__ import main
 from datasets.adapters import image_files
 from datasets.build import BuiltBenchmark, build_benchmark
-from datasets.bundle import export_bundle
 from datasets.generators import _parallel
 from datasets.generators._draw import opaque_id
 from datasets.secret import (
@@ -36,6 +35,7 @@ from datasets.secret import (
     keyed_seed,
 )
 from datasets.spec import load_spec
+from evaluator.bundle import export_bundle
 from evaluator.contract import prepare_input
 
 SECRET = "test-build-secret-" + "5f0c" * 10

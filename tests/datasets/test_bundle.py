@@ -10,7 +10,8 @@ import pytest
 
 from datasets.__main__ import main
 from datasets.build import BuiltBenchmark, build_benchmark
-from datasets.bundle import export_bundle
+from evaluator.__main__ import main as evaluator_main
+from evaluator.bundle import export_bundle
 
 SLUGS = ["toonnet", "illustration", "icartoonface", "cartoonization"]
 TRUTH_KEYS = {"label", "identity", "domain"}
@@ -154,13 +155,13 @@ def test_build_command_prints_counts_and_the_protocol_hash(built_tiny, data_root
 
 def test_bundle_command_writes_the_zip_it_prints(built_tiny, data_root: Path, tmp_path: Path, capsys) -> None:
     built_tiny("toonnet")
-    assert main(["bundle", "toonnet", "--data", str(data_root), "--out", str(tmp_path / "t.zip")]) == 0
+    assert evaluator_main(["bundle", "toonnet", "--data", str(data_root), "--out", str(tmp_path / "t.zip")]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "t.zip")
     assert zipfile.is_zipfile(tmp_path / "t.zip")
 
 
 def test_commands_fail_with_one_line_and_status_2(tmp_path: Path, capsys) -> None:
-    assert main(["bundle", "toonnet", "--data", str(tmp_path)]) == 2
+    assert evaluator_main(["bundle", "toonnet", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and "is not built" in err
     assert main(["build", "toonet", "--data", str(tmp_path)]) == 2

@@ -24,7 +24,7 @@ from sklearn.neighbors import NearestCentroid
 
 from datasets.generators import GENERATORS, _parallel
 from datasets.manifest import ManifestItem
-from datasets.spec import component_params, load_spec
+from datasets.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR_OF = {"toonnet": "toon_objects", "illustration": "clipart_glyphs", "icartoonface": "cartoon_faces", "cartoonization": "photo_crops"}
@@ -34,7 +34,7 @@ def generate(slug: str, folder: Path, seed: int | None = None, profile: str = "t
     """Run the spec's generator with the profile's params (plus overrides) into ``folder``."""
     spec = load_spec(slug, profile)
     generator = GENERATORS.get(spec.dataset.synthetic.generator)
-    params = component_params(generator.params_model, {**spec.dataset.synthetic.params, **overrides})
+    params = generator.params_model.model_validate({**spec.dataset.synthetic.params.model_dump(), **overrides})
     (folder / "images").mkdir(parents=True, exist_ok=True)
     return generator.fn(params, spec.classes, spec.dataset.synthetic.seed if seed is None else seed, folder)
 
@@ -85,7 +85,7 @@ def test_the_four_generators_are_registered_for_their_tasks() -> None:
 @pytest.mark.parametrize("slug", sorted(GENERATOR_OF))
 def test_it_writes_one_readable_png_of_the_profile_size_per_item(slug: str, tiny: dict) -> None:
     folder, items = tiny[slug]
-    size = load_spec(slug, "tiny").dataset.synthetic.params["size"]
+    size = load_spec(slug, "tiny").dataset.synthetic.params.size
     assert sorted(p.name for p in (folder / "images").iterdir()) == sorted(f"{i.id}.png" for i in items)
     for item in items:
         assert item.path == f"images/{item.id}.png" and item.sha256 == "" and item.split == ""
@@ -164,15 +164,15 @@ def test_nearest_class_mean_on_raw_pixels_is_well_above_chance_and_well_below_pe
 def test_every_identity_has_between_min_and_max_images(tiny: dict) -> None:
     _, items = tiny["icartoonface"]
     params = load_spec("icartoonface", "tiny").dataset.synthetic.params
-    low, high = params["images_per_identity"]
+    low, high = params.images_per_identity
     counts = Counter(item.identity for item in items)
-    assert sorted(counts, key=int) == [str(i) for i in range(params["identities"])]
+    assert sorted(counts, key=int) == [str(i) for i in range(params.identities)]
     assert all(low <= n <= high for n in counts.values())
 
 
 def test_face_boxes_lie_inside_the_image_and_cover_a_face_sized_region(tiny: dict) -> None:
     folder, items = tiny["icartoonface"]
-    size = load_spec("icartoonface", "tiny").dataset.synthetic.params["size"]
+    size = load_spec("icartoonface", "tiny").dataset.synthetic.params.size
     boxes = np.array([item.box for item in items])
     assert ((boxes >= 0) & (boxes <= size - 1)).all()
     assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
@@ -261,7 +261,7 @@ def best_source_correlation(image: np.ndarray, sources: list[np.ndarray], side: 
 def test_both_domains_have_the_requested_counts(tiny: dict) -> None:
     _, items = tiny["cartoonization"]
     params = load_spec("cartoonization", "tiny").dataset.synthetic.params
-    assert Counter(item.domain for item in items) == {"photo": params["photos"], "cartoon": params["cartoons"]}
+    assert Counter(item.domain for item in items) == {"photo": params.photos, "cartoon": params.cartoons}
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from datasets.__main__ import main
-from datasets.spec import SpecError, load_spec, spec_path
+from datasets.spec import SpecError, spec_path
+from evaluator.specs import load_spec
 
 SLUGS = ["cartoonization", "icartoonface", "illustration", "toonnet"]
 
@@ -26,20 +27,20 @@ def test_every_benchmark_spec_loads_in_both_profiles(slug: str, profile: str) ->
 
 def test_the_tiny_profile_overrides_only_what_it_names() -> None:
     default, tiny = load_spec("toonnet"), load_spec("toonnet", "tiny")
-    assert default.dataset.synthetic.params == {"per_class": 300, "size": 128}
-    assert tiny.dataset.synthetic.params == {"per_class": 20, "size": 64}
+    assert default.dataset.synthetic.params.model_dump() == {"per_class": 300, "size": 128}
+    assert tiny.dataset.synthetic.params.model_dump() == {"per_class": 20, "size": 64}
     assert tiny.split == default.split and tiny.metrics == default.metrics
     assert tiny.spec_hash() != default.spec_hash()
 
 
 def test_the_protocols_follow_the_papers() -> None:
     toonnet, illustration = load_spec("toonnet"), load_spec("illustration")
-    assert len(toonnet.classes) == 12 and toonnet.split.params == {"test_fraction": 0.3}
-    assert len(illustration.classes) == 23 and illustration.split.params == {"test_fraction": 0.2}
+    assert len(toonnet.classes) == 12 and toonnet.split.params.model_dump() == {"test_fraction": 0.3}
+    assert len(illustration.classes) == 23 and illustration.split.params.model_dump() == {"test_fraction": 0.2}
     faces = load_spec("icartoonface")
-    assert faces.split.params["probe_identities"] == 2000
-    assert faces.split.params["distractor_identities"] == 2500
-    assert faces.split.params["verification_pairs"] == 3000
+    assert faces.split.params.probe_identities == 2000
+    assert faces.split.params.distractor_identities == 2500
+    assert faces.split.params.verification_pairs == 3000
 
 
 def toonnet_document() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score, roc_curve, top_k_accuracy_score
 from datasets.build import BuiltBenchmark, build_benchmark
 from evaluator.contract import input_items
 from evaluator.scoring import EvaluationResult, score, score_outputs
+from evaluator.tasks import task_of
 from evaluator.validation import OutputError
 
 RESAMPLES = 200
@@ -212,7 +213,7 @@ def test_face_results_draw_a_cmc_and_a_roc(faces, tmp_path):
 
     embeddings = np.random.default_rng(9).normal(size=(len(input_items(faces)), 8)).astype(np.float32)
     result = score_outputs(faces, write_embeddings(tmp_path / "output", embeddings), resamples=20)
-    drawn = draw_all(result, tmp_path / "plots")
+    drawn = draw_all(result, tmp_path / "plots", task_of(faces.spec).figures)
     assert [path.name for path in drawn] == ["cmc.png", "roc.png"]
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in drawn)
 

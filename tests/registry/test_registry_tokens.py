@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from datasets.bundle_readme import readme_text
+from evaluator.bundle_readme import readme_text
 from evaluator.contract import input_items
 
 pytestmark = pytest.mark.django_db

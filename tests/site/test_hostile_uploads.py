@@ -157,7 +157,7 @@ def test_a_gzip_tarball_bomb_is_refused_at_upload(alice_client, toonnet) -> None
 
 
 def test_a_compressed_layer_inside_a_plain_tarball_is_bounded_too(alice_client, toonnet) -> None:  # type: ignore[no-untyped-def]
-    response = submit_page(alice_client, "tarball", "model.tar", tar_with_gzip_layer(64 * MB))
+    response = submit_page(alice_client, "tarball", "model.tar", tar_with_gzip_layer(300 * MB))
     assert response.status_code == 400
     assert "member 'blobs/sha256/layer' inflates more than 100-fold" in page_reason(response)
 

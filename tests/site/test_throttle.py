@@ -91,3 +91,13 @@ def test_api_and_login_form_share_the_failure_count(client, alice) -> None:  # t
         login(client, "alice", f"form guess {attempt}")
     assert login(client, "alice", PASSWORD).status_code == 429
     assert token(client, "alice", PASSWORD).status_code == 429
+
+
+def test_the_admin_login_is_throttled_too(client, django_user_model) -> None:  # type: ignore[no-untyped-def]
+    django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
+    for attempt in range(10):
+        page = client.post("/admin/login/", {"username": "root", "password": f"guess {attempt}"}, REMOTE_ADDR="10.0.0.1")
+        assert page.status_code == 200 and "_auth_user_id" not in client.session
+    refused = client.post("/admin/login/", {"username": "root", "password": PASSWORD}, REMOTE_ADDR="192.0.2.7")
+    assert "too many sign-in attempts from here or for this account" in refused.content.decode()
+    assert "_auth_user_id" not in client.session

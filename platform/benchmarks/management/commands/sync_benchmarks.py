@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benchmarks.sync import sync_benchmarks
-from datasets.spec import SpecError, load_spec
+from datasets.spec import SpecError
+from evaluator.specs import load_spec
 
 
 class Command(BaseCommand):

@@ -1,22 +1,21 @@
-"""The README.md of a protocol bundle, written from the spec and the built protocol."""
+"""The README.md of a protocol bundle, written from the spec, the built protocol and the task's words.
+
+Everything that differs between task types (the task in a phrase, the split
+lines, what ``/input`` holds, how outputs are compared) comes from the task's
+entry in ``evaluator.tasks``.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
+from evaluator.contract import expected_outputs
+from evaluator.tasks import task_of
 
 SPLIT_WORDS = {
     True: "server split, keyed by a secret the server holds (its test truth cannot be rebuilt from this bundle)",
     False: "public development split (rebuilt by anyone from the spec's seeds, test truth included)",
 }
-TASK_WORDS = {
-    "classification": "image classification",
-    "identification_verification": "face identification and verification",
-    "translation": "image-to-image translation",
-}
-
 
 def readme_text(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
     spec = built.spec
@@ -25,7 +24,7 @@ def readme_text(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
         f"{spec.summary}\n" if spec.summary else "",
         _paper(built),
         "## Protocol\n",
-        f"- benchmark: `{spec.slug}`, version {spec.version}, task: {TASK_WORDS[spec.task]}",
+        f"- benchmark: `{spec.slug}`, version {spec.version}, task: {task_of(spec).words.summary}",
         f"- profile: `{spec.profile}`, data: {built.source}",
         f"- protocol hash: `{built.protocol_hash}` (every result records it)",
         f"- spec hash: `{spec.spec_hash()}`",
@@ -60,42 +59,18 @@ def _paper(built: BuiltBenchmark) -> str:
 
 
 def _sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
-    train = built.train_items()
-    task = built.spec.task
-    lines = [f"- train: {len(train)} images (with their truth)", f"- test inputs: {len(inputs)} images (no truth)"]
-    if task == "classification":
-        per_class = Counter(item.label for item in train)
-        seed_note = " (the development split's; the server's is keyed)" if built.keyed else ""
-        lines.append(
-            f"- split: {built.spec.split.method} {_params_text(built.spec.split.params)}, seed {built.spec.split.seed}{seed_note}"
-        )
-        lines.append("- classes (column order of the scores), with training images per class:")
-        lines += [f"  {index}. {name}: {per_class.get(name, 0)}" for index, name in enumerate(built.spec.classes)]
-    elif task == "identification_verification":
-        roles = built.roles
-        identities = {item.identity for item in train if item.identity != "-1"}
-        lines.append(f"- training identities: {len(identities)} (faces of no identity have identity \"-1\")")
-        if roles is not None:
-            lines.append(
-                f"- held out: {len(roles.probes)} probes searched in a gallery of {len(roles.gallery)} images; "
-                f"{len(roles.pairs)} verification pairs (half positive, half negative). Which test image plays "
-                "which role stays on the evaluator side."
-            )
-    else:
-        domains = Counter(item.domain for item in train)
-        references = sum(1 for item in built.test_items() if item.domain == "cartoon")
-        lines[0] = f"- train: {domains.get('photo', 0)} photos and {domains.get('cartoon', 0)} cartoons (unpaired, with their domain)"
-        lines[1] = f"- test inputs: {len(inputs)} photos (no truth)"
-        lines.append(f"- held out: {references} reference cartoons for FID (not in this bundle)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(task_of(built.spec).readme_sizes(built, inputs)) + "\n"
 
 
 def _files(built: BuiltBenchmark) -> str:
     slug = built.spec.slug
+    task = task_of(built.spec)
+    item_fields = ", ".join(f"`{name}`" for name in task.item_fields)
     lines = [
         f"- `{slug}.yaml`: the benchmark spec",
-        "- `manifest.public.jsonl`: one JSON object per line, sorted by id: training items with their truth; "
-        "test inputs with `id`, `path`, `sha256`" + (" and `box`" if built.spec.task == "identification_verification" else ""),
+        "- `manifest.public.jsonl`: one JSON object per line, sorted by id: training items with their truth "
+        f"(`{task.truth_field}`); "
+        "test inputs with `id`, `path`, `sha256`" + (f" and {item_fields}" if item_fields else ""),
         "- `container_manifest.json`: exactly the `/input/manifest.json` your container receives",
         "- `protocol.json`: slug, version, profile, source, hashes and `split` (`server` or `development`)",
     ]
@@ -122,37 +97,18 @@ def _metrics(built: BuiltBenchmark) -> str:
 
 
 def _contract(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
-    from evaluator.contract import expected_outputs
-
-    task = built.spec.task
-    inputs_text = {
-        "classification": "the test images and `classes`, the class names in column order",
-        "identification_verification": "the test face images with their face `box` `[x1, y1, x2, y2]` in image pixels",
-        "translation": "the test photos (the reference cartoons are never shown)",
-    }[task]
+    words = task_of(built.spec).words
     outputs = expected_outputs(built)
     return "\n".join([
         "The evaluator runs your image with two mounts and nothing else:\n",
         f"- `/input` (read-only): `manifest.json` listing {len(inputs)} items sorted by id (`id`, `path`), "
-        f"{inputs_text}; and `images/<id>.png`. Never labels, identities, pairs or roles.",
+        f"{words.container_inputs}; and `images/<id>.png`. Never labels, identities, pairs or roles.",
         f"- `/output` (writable, at most {built.spec.limits.output_mb} MB): {outputs['description']}.",
         "",
-        _task_notes(task),
+        f"{words.scoring}\n",
         "Output is validated before scoring: missing or extra ids, wrong shape or dtype, NaN/Inf, "
         "unreadable or wrong-size images each fail the submission with the reason.\n",
     ])
-
-
-def _task_notes(task: str) -> str:
-    if task == "classification":
-        return "Rows follow `manifest.json` order; a test item is correct at k when its class is among the k highest scores (ties: lower class index first).\n"
-    if task == "identification_verification":
-        return (
-            "Embeddings are L2-normalised and compared by cosine similarity: each probe is ranked against the "
-            "gallery (CMC), each pair is scored for verification (ROC, AUC, best accuracy by 10-fold "
-            "cross-validation, TAR at FAR).\n"
-        )
-    return "Write 8-bit PNGs; outputs are compared with the reference cartoons and with the input photos by FID.\n"
 
 
 def _limits(built: BuiltBenchmark) -> str:

@@ -8,7 +8,8 @@ timestamps and modes) holding, under ``<slug>/``:
 - ``README.md``: the benchmark, its splits and sizes, metrics and their
   direction, the container contract, the sandbox limits, local scoring;
 - ``manifest.public.jsonl``: training items with their truth, and the test
-  inputs with id, path and sha256 only (plus the face box for icartoonface);
+  inputs with id, path and sha256 only (plus the task's item fields, such as
+  the face box for icartoonface);
 - ``container_manifest.json``: the exact ``/input/manifest.json`` a
   submission receives;
 - ``protocol.json``: slug, version, profile, source, hashes and which split
@@ -20,6 +21,9 @@ Test labels, identities, domains, roles, pairs and (for translation) the test
 cartoons that form the FID reference never enter the bundle, nor does the
 build secret: the spec's seeds in the bundle rebuild the public development
 split, never the server's (``datasets.secret``).
+
+It lives with the evaluator because the contract and the task's words it
+writes down are the evaluator's (``evaluator.contract``, ``evaluator.tasks``).
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from datasets.build import BuiltBenchmark, load_built
-from datasets.bundle_readme import readme_text
 from datasets.manifest import ManifestItem
+from evaluator.bundle_readme import readme_text
+from evaluator.contract import container_manifest, input_items
+from evaluator.tasks import TaskType, task_of
 
 PUBLIC_MANIFEST_NAME = "manifest.public.jsonl"
 CONTAINER_MANIFEST_NAME = "container_manifest.json"
@@ -46,14 +52,12 @@ def export_bundle(slug: str, root: Path, dest: Path) -> Path:
     ``dest`` is the zip file to write when it ends in ``.zip``; otherwise a
     folder that receives ``<slug>-v<version>-<protocol hash[:12]>.zip``.
     """
-    from evaluator.contract import container_manifest, input_items
-
     built = load_built(slug, Path(root))
     inputs = input_items(built)
     entries = {
         f"{slug}.yaml": Path(built.spec.source_path).read_bytes(),
         "README.md": readme_text(built, inputs).encode(),
-        PUBLIC_MANIFEST_NAME: public_manifest_bytes(built.train_items(), inputs),
+        PUBLIC_MANIFEST_NAME: public_manifest_bytes(task_of(built.spec), built.train_items(), inputs),
         CONTAINER_MANIFEST_NAME: _json_bytes(container_manifest(built)),
         "protocol.json": _json_bytes(protocol_record(built, inputs)),
     }
@@ -65,19 +69,16 @@ def export_bundle(slug: str, root: Path, dest: Path) -> Path:
     return target
 
 
-def public_record(item: ManifestItem) -> dict[str, Any]:
-    """A training item keeps its truth; a test input shows only id, path, sha256 and box."""
+def public_record(task: TaskType, item: ManifestItem) -> dict[str, Any]:
+    """A training item keeps its truth; a test input shows only id, path, sha256 and the task's item fields."""
     if item.split == "train":
         return item.to_json()
-    record: dict[str, Any] = {"id": item.id, "path": item.path, "sha256": item.sha256, "split": "test"}
-    if item.box is not None:
-        record["box"] = [int(v) for v in item.box]
-    return record
+    return {**task.input_entry(item, item.path), "sha256": item.sha256, "split": "test"}
 
 
-def public_manifest_bytes(train: list[ManifestItem], inputs: list[ManifestItem]) -> bytes:
+def public_manifest_bytes(task: TaskType, train: list[ManifestItem], inputs: list[ManifestItem]) -> bytes:
     ordered = sorted(train + inputs, key=lambda item: item.id)
-    lines = [json.dumps(public_record(item), sort_keys=True, separators=(",", ":")) for item in ordered]
+    lines = [json.dumps(public_record(task, item), sort_keys=True, separators=(",", ":")) for item in ordered]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -1,0 +1,149 @@
+"""Face identification and verification: one embedding per face; truth is the item's ``identity``.
+
+The roles (probes, gallery, verification pairs) stay with the evaluator:
+a container sees every test face with its box and never learns which face
+plays which role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from datasets.build import BuiltBenchmark
+from datasets.manifest import ManifestItem, Roles
+from evaluator.metrics.identification import IdentificationEvidence, probe_ranks
+from evaluator.metrics.verification import VerificationEvidence, pair_similarities
+from evaluator.output_files import OutputError, check_finite, check_matrix, load_npy
+from evaluator.tasks import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+
+EMBEDDINGS_NPY = "embeddings.npy"
+
+
+def expected_outputs(built: BuiltBenchmark, count: int) -> dict[str, Any]:
+    return {
+        "files": [EMBEDDINGS_NPY],
+        "shape": [count, "D"],
+        "dtype": "float32",
+        "description": (
+            f"{EMBEDDINGS_NPY}: float32 array [{count}, D] with D >= 1, one embedding per item in "
+            "manifest.json order; compared by cosine similarity"
+        ),
+    }
+
+
+def load_outputs(built: BuiltBenchmark, output_dir: Path, inputs: list[ManifestItem]) -> np.ndarray:
+    return load_embeddings(output_dir, [item.id for item in inputs])
+
+
+def load_embeddings(output_dir: Path, ids: Sequence[str]) -> np.ndarray:
+    """Embeddings as float32 ``[N, D]`` (D >= 1) in manifest order."""
+    path = Path(output_dir) / EMBEDDINGS_NPY
+    if not path.exists():
+        raise OutputError(f"{path}: not found; expected {EMBEDDINGS_NPY} (float32 [{len(ids)}, D])")
+    embeddings = load_npy(path)
+    check_matrix(path, embeddings, len(ids), "embeddings")
+    if embeddings.shape[1] < 1:
+        raise OutputError(f"{path}: shape {embeddings.shape}; the embedding dimension D must be at least 1")
+    check_finite(path, embeddings, ids)
+    return embeddings
+
+
+def evidence(
+    built: BuiltBenchmark, embeddings: np.ndarray, inputs: list[ManifestItem], references: list[ManifestItem],
+    options: ScoringOptions,
+) -> tuple[Evidences, None]:
+    roles = _roles(built)
+    return {
+        "identification": identification_evidence(built, roles, embeddings, inputs, options.device),
+        "verification": verification_evidence(roles, embeddings, inputs),
+    }, None
+
+
+def identification_evidence(
+    built: BuiltBenchmark, roles: Roles, embeddings: np.ndarray, inputs: list[ManifestItem], device: str | None
+) -> IdentificationEvidence:
+    """Each probe's rank of its identity's gallery image among all gallery images."""
+    row = _rows(inputs)
+    identity = {item.id: str(item.identity) for item in inputs}
+    gallery_positions: dict[str, list[int]] = {}
+    for position, item_id in enumerate(roles.gallery):
+        gallery_positions.setdefault(identity[item_id], []).append(position)
+    true_gallery_index = []
+    for probe in roles.probes:
+        positions = gallery_positions.get(identity[probe], [])
+        if len(positions) != 1:
+            raise ValueError(
+                f"{built.folder}/roles.json: probe {probe!r} has {len(positions)} gallery images of its identity, "
+                "expected exactly 1; rebuild the benchmark"
+            )
+        true_gallery_index.append(positions[0])
+    probes = embeddings[[row[item_id] for item_id in roles.probes]]
+    gallery = embeddings[[row[item_id] for item_id in roles.gallery]]
+    ranks = probe_ranks(probes, gallery, np.array(true_gallery_index, dtype=np.int64), device=device)
+    return IdentificationEvidence(ranks)
+
+
+def verification_evidence(roles: Roles, embeddings: np.ndarray, inputs: list[ManifestItem]) -> VerificationEvidence:
+    """Cosine similarity of every roles.pairs pair, with whether it is a same-identity pair."""
+    row = _rows(inputs)
+    index_a = np.array([row[a] for a, _, _ in roles.pairs], dtype=np.int64)
+    index_b = np.array([row[b] for _, b, _ in roles.pairs], dtype=np.int64)
+    same = np.array([bool(s) for _, _, s in roles.pairs], dtype=bool)
+    return VerificationEvidence(pair_similarities(embeddings, index_a, index_b), same)
+
+
+def _roles(built: BuiltBenchmark) -> Roles:
+    if built.roles is None:
+        raise FileNotFoundError(f"{built.folder}/roles.json: missing; rebuild the benchmark")
+    return built.roles
+
+
+def _rows(inputs: list[ManifestItem]) -> dict[str, int]:
+    """Embedding row of each test id (manifest order)."""
+    return {item.id: row for row, item in enumerate(inputs)}
+
+
+def readme_sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> list[str]:
+    train = built.train_items()
+    identities = {item.identity for item in train if item.identity != "-1"}
+    lines = [
+        f"- train: {len(train)} images (with their truth)",
+        f"- test inputs: {len(inputs)} images (no truth)",
+        f"- training identities: {len(identities)} (faces of no identity have identity \"-1\")",
+    ]
+    roles = built.roles
+    if roles is not None:
+        lines.append(
+            f"- held out: {len(roles.probes)} probes searched in a gallery of {len(roles.gallery)} images; "
+            f"{len(roles.pairs)} verification pairs (half positive, half negative). Which test image plays "
+            "which role stays on the evaluator side."
+        )
+    return lines
+
+
+IDENTIFICATION_VERIFICATION = register_task(TaskType(
+    name="identification_verification",
+    words=TaskWords(
+        title="Identification and verification",
+        summary="face identification and verification",
+        input="a cartoon image with a face box; the submission returns one embedding per image",
+        output="embeddings.npy: float32 [N, D], rows in manifest order",
+        container_inputs="the test face images with their face `box` `[x1, y1, x2, y2]` in image pixels",
+        scoring=(
+            "Embeddings are L2-normalised and compared by cosine similarity: each probe is ranked against the "
+            "gallery (CMC), each pair is scored for verification (ROC, AUC, best accuracy by 10-fold "
+            "cross-validation, TAR at FAR)."
+        ),
+    ),
+    truth_field="identity",
+    expected_outputs=expected_outputs,
+    load_outputs=load_outputs,
+    evidence=evidence,
+    readme_sizes=readme_sizes,
+    item_fields=("box",),
+    figures=("cmc", "roc"),
+))

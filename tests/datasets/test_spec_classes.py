@@ -1,0 +1,142 @@
+"""The spec is the authority over class names, and component parameters are typed once, on load.
+
+A classification generator declares the class names it can draw; a spec may
+use any of them in any order and each image is drawn for its class by name,
+so reordering the YAML's classes reorders the score columns but never
+mislabels an image. A name the generator cannot draw fails ``validate``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+from sklearn.neighbors import NearestCentroid
+
+from datasets.__main__ import main
+from datasets.adapters.folder_per_class import FolderPerClassOptions
+from datasets.build import BuiltBenchmark, build_benchmark
+from datasets.generators import GENERATORS
+from datasets.generators.toon_objects import ToonObjectsParams
+from datasets.protocol import FaceIdentitiesParams, HoldoutParams
+from datasets.spec import SpecError, load_spec, ordered_slugs, spec_path
+
+BUNDLED_TOONNET = spec_path("toonnet")
+TOONNET_CLASSES = ["android robot", "car", "elephant", "dog", "flower", "cat", "bee", "penguin", "tree", "winnie bear", "panda", "cloud"]
+# The protocol of every bundled spec and profile, as the project has published it; an edit
+# that changes one of these changes a protocol version and must be deliberate.
+SPEC_HASHES = {
+    ("cartoonization", "default"): "93eae1cfd49a4fe9f4d06af736b81991fac92a064db4bdf66a8864aac10d150d",
+    ("cartoonization", "tiny"): "1902b7a3f79d8dc3120303fea2b76f2f5a7798eca0e4b70172fc0eeb8fa94243",
+    ("icartoonface", "default"): "67c4e2ad7e25afbfe01203841ad16ad758d82185d9f17a4418239fa2217020bd",
+    ("icartoonface", "tiny"): "a201873d9862d54edd432ecf32d3dcbcbb8be8bd69df735dfec48a376cf68aea",
+    ("illustration", "default"): "e86531b3205ca8315f0ea6c2229fe61df6474e45aedc8834388c671b298c4e5b",
+    ("illustration", "tiny"): "6027ad6855808cab81678d643a53865e2c4f9ca0256707179becde8401b6b799",
+    ("toonnet", "default"): "691573fe2ac920d6306d519a9e35cd3de4a254bdd8599a5da52e45111971e83f",
+    ("toonnet", "tiny"): "b1a550a849cdf94ed51813d8f8e24c6c587e22d83683d7e5e270c3b43f2c7cd4",
+}
+
+
+def toonnet_with(tmp_path: Path, name: str, **changes: Any) -> Path:
+    document = yaml.safe_load(BUNDLED_TOONNET.read_text())
+    document.update(changes)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def pixels(built: BuiltBenchmark, side: int = 32) -> np.ndarray:
+    images = [cv2.imread(str(built.folder / item.path), cv2.IMREAD_COLOR) for item in built.items]
+    return np.stack([cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA).ravel() for image in images]).astype(np.float32) / 255
+
+
+def test_the_generators_declare_the_classes_they_draw_by_name() -> None:
+    assert GENERATORS.get("toon_objects").classes == tuple(TOONNET_CLASSES)
+    assert GENERATORS.get("clipart_glyphs").classes == tuple(load_spec("illustration").classes)
+    assert GENERATORS.get("cartoon_faces").classes == ()
+
+
+def test_a_class_the_generator_cannot_draw_fails_validate_with_file_field_and_the_names_it_draws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = toonnet_with(tmp_path, "unicorns", classes=["android robot", "car", "elephant", "unicorn", "cat"])
+
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert (caught.value.path, caught.value.field) == (str(path), "classes.3")
+    assert caught.value.problem == (
+        "generator 'toon_objects' cannot draw class 'unicorn' (it draws: " + ", ".join(TOONNET_CLASSES) + ")"
+    )
+    assert main(["validate", str(path)]) == 1
+    assert capsys.readouterr().out.startswith(f"{path}: classes.3: generator 'toon_objects' cannot draw class 'unicorn'")
+
+
+def test_a_subset_of_ten_classes_validates_and_builds_with_ten_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("datasets.spec.BENCHMARKS_DIR", tmp_path / "specs")
+    (tmp_path / "specs").mkdir()
+    ten = TOONNET_CLASSES[:10]
+    toonnet_with(tmp_path / "specs", "toonnet", classes=ten)
+    assert main(["validate", str(tmp_path / "specs" / "toonnet.yaml")]) == 0
+
+    built = build_benchmark("toonnet", tmp_path / "data", profile="tiny")
+
+    assert Counter(item.label for item in built.items) == {name: 20 for name in ten}
+    assert built.spec.classes == ten
+
+
+def test_reordering_the_classes_reorders_the_columns_but_labels_every_image_by_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Class means learnt on the published order recognise the images of the reversed order
+    as well as new images of the published order. Had images been bound to positions, the
+    reversed order (which moves every class) would label nearly every image wrong."""
+    canonical = build_benchmark("toonnet", tmp_path / "canonical", profile="tiny")
+    monkeypatch.setattr("datasets.spec.BENCHMARKS_DIR", tmp_path / "specs")
+    (tmp_path / "specs").mkdir()
+    toonnet_with(tmp_path / "specs", "toonnet", classes=TOONNET_CLASSES[::-1])
+    reversed_order = build_benchmark("toonnet", tmp_path / "reversed", profile="tiny")
+    document = yaml.safe_load(BUNDLED_TOONNET.read_text())
+    toonnet_with(tmp_path / "specs", "toonnet", dataset={**document["dataset"], "synthetic": {**document["dataset"]["synthetic"], "seed": 1}})
+    fresh = build_benchmark("toonnet", tmp_path / "fresh", profile="tiny")
+
+    assert reversed_order.spec.classes == TOONNET_CLASSES[::-1]
+    assert Counter(item.label for item in reversed_order.items) == Counter(item.label for item in canonical.items)
+    means = NearestCentroid().fit(pixels(canonical), [item.label for item in canonical.items])
+    on_reversed = means.score(pixels(reversed_order), [item.label for item in reversed_order.items])
+    on_fresh = means.score(pixels(fresh), [item.label for item in fresh.items])
+    chance = 1 / len(TOONNET_CLASSES)
+    print(f"\nnearest class mean: {on_reversed:.3f} on the reversed order, {on_fresh:.3f} on new images (chance {chance:.3f})")
+    assert on_fresh > 2 * chance
+    assert on_reversed > on_fresh - 0.1
+
+
+def test_component_parameters_are_parsed_once_into_the_components_own_models() -> None:
+    toonnet, faces = load_spec("toonnet", "tiny"), load_spec("icartoonface")
+    assert toonnet.dataset.synthetic.params == ToonObjectsParams(per_class=20, size=64)
+    assert toonnet.dataset.options == FolderPerClassOptions()
+    assert toonnet.split.params == HoldoutParams(test_fraction=0.3)
+    assert isinstance(faces.split.params, FaceIdentitiesParams) and faces.split.params.probes_per_identity == (3, 7)
+
+
+def test_the_dumped_spec_holds_the_parameters_as_written_not_the_models_defaults() -> None:
+    dumped = load_spec("toonnet").model_dump(mode="json")
+    assert dumped["dataset"]["options"] == {}
+    assert dumped["dataset"]["synthetic"] == {"generator": "toon_objects", "seed": 0, "params": {"per_class": 300, "size": 128}}
+    assert dumped["split"] == {"method": "stratified", "seed": 0, "params": {"test_fraction": 0.3}}
+
+
+@pytest.mark.parametrize(("slug", "profile"), sorted(SPEC_HASHES))
+def test_the_bundled_specs_keep_their_published_hashes(slug: str, profile: str) -> None:
+    assert load_spec(slug, profile).spec_hash() == SPEC_HASHES[(slug, profile)]
+
+
+def test_the_listing_order_comes_from_the_specs_and_is_not_part_of_the_protocol(tmp_path: Path) -> None:
+    assert ordered_slugs() == ["toonnet", "illustration", "icartoonface", "cartoonization"]
+    moved = load_spec(toonnet_with(tmp_path, "moved", order=9))
+    assert moved.order == 9 and load_spec("toonnet").order == 1
+    assert moved.spec_hash() == load_spec("toonnet").spec_hash()
