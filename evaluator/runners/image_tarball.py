@@ -21,12 +21,13 @@ from typing import Any
 
 import docker.errors
 
+from evaluator.archives import MAX_TAR_COMPRESSION_RATIO, TAR_RATIO_FLOOR_BYTES
 from evaluator.runners.base import MEGABYTE, ImageUnavailable
 
 MAX_TARBALL_MB = 20 * 1024
 MAX_IMAGE_MB = 20 * 1024
-MAX_IMAGE_RATIO = 100
-IMAGE_RATIO_FLOOR_MB = 256
+MAX_IMAGE_RATIO = MAX_TAR_COMPRESSION_RATIO
+IMAGE_RATIO_FLOOR_MB = TAR_RATIO_FLOOR_BYTES // MEGABYTE
 TAR_BLOCK = 512
 
 

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttle import clear_sign_in_failures, failed_sign_in_wait, record_sign_in_failure, wait_message
 from registry.tokens import Principal, Scope, SigningKeyMissing, access_entry, granted, mint, namespace_for
 
 
@@ -83,10 +84,19 @@ def token(request: HttpRequest) -> JsonResponse:
     if credentials is None:
         return registry_error(401, "UNAUTHORIZED", "log in with your ToonBench username and API token "
                                                    f"(docker login {settings.TOONBENCH_REGISTRY_ADDR})")
+    # Only failures are limited here: docker asks for a token at every push and pull, so a request rate
+    # would throttle honest clients and workers.
+    wait_s = failed_sign_in_wait(request, credentials[0])
+    if wait_s:
+        refusal = registry_error(429, "TOOMANYREQUESTS", wait_message(wait_s))
+        refusal["Retry-After"] = str(wait_s)
+        return refusal
     principal = authenticate(credentials)
     if principal is None:
+        record_sign_in_failure(request, credentials[0])
         return registry_error(401, "UNAUTHORIZED", "wrong username or API token (the token page of the site "
                                                    "shows yours)")
+    clear_sign_in_failures(credentials[0])
     access = []
     for text in request.GET.getlist("scope"):
         scope = Scope.parse(text)

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.cache import caches
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
@@ -158,3 +159,18 @@ def test_the_submit_page_and_the_bundle_readme_show_the_exact_push_commands(clie
     for command in ('toonbench push toonnet YOUR_IMAGE:1 --method "My method"', "docker login REGISTRY -u USERNAME",
                     "docker tag YOUR_IMAGE:1 REGISTRY/USERNAME/YOUR_IMAGE:1", "docker push REGISTRY/USERNAME/YOUR_IMAGE:1"):
         assert command in readme
+
+
+def test_wrong_api_tokens_are_throttled_and_right_ones_are_not(client, alice, signing_key) -> None:  # type: ignore[no-untyped-def]
+    caches["throttle"].clear()
+    right = Token.objects.create(user=alice).key
+    for _ in range(40):  # docker asks for a token at every push and pull: no request rate here
+        assert ask(client, basic("alice", right), "repository:alice/model:pull").status_code == 200
+    for attempt in range(10):
+        assert ask(client, basic("alice", f"guess {attempt}"), "repository:alice/model:pull").status_code == 401
+    refused = ask(client, basic("alice", right), "repository:alice/model:pull")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 900
+    assert refused.json()["errors"][0]["code"] == "TOOMANYREQUESTS"
+    assert "too many sign-in attempts" in refused.json()["errors"][0]["message"]
+    caches["throttle"].clear()

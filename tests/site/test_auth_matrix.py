@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
 import pytest
@@ -142,7 +143,11 @@ def csrf_token(client: Client, url: str) -> str:
     ],
     ids=["submit", "tokens", "cancel", "visibility"],
 )
-def test_forms_refuse_a_post_without_its_csrf_token(url: str, form_page: str, data: dict, world: World, alice) -> None:  # type: ignore[no-untyped-def]
+def test_forms_refuse_a_post_without_its_csrf_token(url: str, form_page: str, data: dict, world: World, alice,  # type: ignore[no-untyped-def]
+                                                     monkeypatch) -> None:
+    # Only the CSRF check is under test: the reference is pinned without a registry (tests/registry pins for real).
+    monkeypatch.setattr("submissions.services.pin_image",
+                        lambda owner, reference: SimpleNamespace(pinned=f"registry.example.org/{reference}@sha256:{'0' * 64}"))
     url = {"cancel": f"/submissions/{world.queued.pk}/cancel/",
            "visibility": f"/submissions/{world.public.pk}/visibility/"}.get(url, url)
     client = Client(enforce_csrf_checks=True)

@@ -214,9 +214,10 @@ def test_the_daily_limit_is_enforced_with_a_clear_message_and_failures_are_free(
         Submission.objects.create(owner=alice, benchmark=toonnet, protocol=toonnet.current_version(),
                                   kind="image", image_ref="x/y:1", method_name=f"s{index}", status=status)
     client.force_login(alice)
-    form = {"benchmark": "toonnet", "kind": "image", "image_ref": "registry.example.org/a/b:1", "method_name": "n"}
-    assert client.post("/submit/", form).status_code == 302
-    response = client.post("/submit/", dict(form, method_name="one too many"))
+    form = {"benchmark": "toonnet", "kind": "predictions", "method_name": "n"}
+    scores = seeded_scores(toonnet_built)
+    assert client.post("/submit/", dict(form, artefact=predictions_upload(scores))).status_code == 302
+    response = client.post("/submit/", dict(form, method_name="one too many", artefact=predictions_upload(scores)))
     assert response.status_code == 400
     assert f"you have used all {limit} submissions to toonnet" in response.content.decode()
     assert not Submission.objects.filter(method_name="one too many").exists()
