@@ -27,9 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluator.metrics.generation import (  # noqa: E402
+from evaluator.metrics.frechet import fid_from_features  # noqa: E402
+from evaluator.metrics.inception import (  # noqa: E402
     FidWeightsMissing,
-    fid_from_features,
     find_standard_weights,
     load_extractor,
     seeded_state_dict,

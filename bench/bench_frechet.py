@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluator.metrics.generation import frechet_distance, gaussian_stats  # noqa: E402
+from evaluator.metrics.frechet import frechet_distance, gaussian_stats  # noqa: E402
 
 
 def best_time(fn, repeats: int) -> tuple[float, float]:

@@ -23,5 +23,5 @@ class NoParams(Params):
 class Component:
     name: str
     tasks: tuple[str, ...]
-    params_model: type[BaseModel]
+    params_model: type[Params]
     fn: Callable[..., Any]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from datasets.components import Component, Params
 from datasets.hard_pairs import face_features, hardest_negatives, hardest_positives
@@ -29,7 +29,7 @@ class SplitAssignment:
     roles: Roles | None = None
 
 
-def register_split(name: str, *, tasks: tuple[str, ...], params: type[BaseModel]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register_split(name: str, *, tasks: tuple[str, ...], params: type[Params]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         SPLIT_METHODS.add(name, Component(name=name, tasks=tasks, params_model=params, fn=fn))
         return fn

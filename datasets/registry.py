@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
 class RegistryError(KeyError):
@@ -22,23 +23,31 @@ class RegistryError(KeyError):
 
 
 class Registry(Generic[T]):
-    """Name -> component, filled by the ``register`` decorator."""
+    """Name -> component, filled by each kind's ``register_*`` decorator (``register_with``)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, T] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        def decorator(component: T) -> T:
-            self.add(name, component)
-            return component
-
-        return decorator
-
-    def add(self, name: str, component: T) -> None:
+    def add(self, name: str, component: T) -> T:
         if name in self._entries:
             raise RegistryError(f"{self.kind} {name!r} is registered twice")
         self._entries[name] = component
+        return component
+
+    def register_with(self, name: str, entry: Callable[[F], T]) -> Callable[[F], F]:
+        """A decorator that registers ``entry(decorated)`` under ``name`` and returns the decorated object.
+
+        Every kind's ``register_*`` decorator is this with its own entry
+        type: ``register_metric`` wraps a function in a ``MetricDef``,
+        ``register_runner`` registers the class itself.
+        """
+
+        def decorator(decorated: F) -> F:
+            self.add(name, entry(decorated))
+            return decorated
+
+        return decorator
 
     def get(self, name: str) -> T:
         try:

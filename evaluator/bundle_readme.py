@@ -92,7 +92,11 @@ def _metrics(built: BuiltBenchmark) -> str:
         lines.append(f"| `{metric.name}` | `{metric.fn}` | {_params_text(metric.params) or '-'} | {better} | {shown} |")
     rank = built.spec.rank_metric
     order = "descending" if rank.higher_is_better else "ascending"
-    lines.append(f"\nThe leaderboard ranks by `{rank.name}` ({order}). Every metric gets a seeded 95% bootstrap interval.")
+    lines.append(
+        f"\nThe leaderboard ranks by `{rank.name}` ({order}). Every leaderboard metric gets a seeded 95% interval "
+        "(a bootstrap over test items; a grouped jackknife for FID and KID). Ties never help: a class or gallery "
+        "image whose score ties the true one's counts as ranked above it."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -29,22 +29,29 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from datasets.build import BuiltBenchmark, load_built
 from evaluator.archives import EXTRA_ARCHIVE_MEMBERS, ArchiveError, ArchiveLimits, extract_predictions
+from evaluator.contract import input_items, prepare_input
 from evaluator.folders import scratch_folder
-from evaluator.runners.base import RunLimits, Runner, RunnerError, RunResult
+from evaluator.output_files import OutputError
+from evaluator.runners.base import (
+    OutputCheck,
+    RunLimits,
+    Runner,
+    RunnerError,
+    RunResult,
+    memory_reason,
+    output_size_reason,
+    timeout_reason,
+)
 from evaluator.runners.host import HostCannotRun, fit_limits, limits_record
-
-if TYPE_CHECKING:
-    from evaluator.scoring import EvaluationResult
+from evaluator.scoring import EvaluationResult, score_outputs
+from evaluator.status import FINAL_STATUSES, JobStatus, RunOutcome, job_status_of
 
 logger = logging.getLogger(__name__)
 
-QUEUED, RUNNING, SCORING = "queued", "running", "scoring"
-FINISHED, FAILED, TIMED_OUT, OUT_OF_MEMORY, CANCELLED = "finished", "failed", "timed_out", "out_of_memory", "cancelled"
-FINAL_STATUSES = (FINISHED, FAILED, TIMED_OUT, OUT_OF_MEMORY, CANCELLED)
 KINDS = ("image", "tarball", "predictions", "local")
 MEGABYTE = 1024 * 1024
 
@@ -145,39 +152,35 @@ class MemoryJobStore:
 
     def cancel(self, job_id: str) -> None:
         self.cancelled.add(job_id)
-        self.statuses[job_id] = CANCELLED
+        self.statuses[job_id] = JobStatus.CANCELLED
 
 
 def run_evaluation(request: EvaluationRequest, store: JobStore, runner: Runner | None = None) -> str:
     """Evaluate one submission end to end; returns the final status (never raises for job errors)."""
-    from evaluator.validation import OutputError
-
     job_id = request.job_id
     try:
         with _Heartbeat(store, job_id, request.heartbeat_interval_s) as beat:
             return _evaluate(request, store, runner, beat)
     except JobCancelled:
-        store.set_status(job_id, CANCELLED, reason="cancelled on request")
-        return CANCELLED
+        store.set_status(job_id, JobStatus.CANCELLED, reason="cancelled on request")
+        return JobStatus.CANCELLED
     except (JobError, ArchiveError, OutputError) as exc:
-        store.set_status(job_id, FAILED, reason=str(exc))
-        return FAILED
+        store.set_status(job_id, JobStatus.FAILED, reason=str(exc))
+        return JobStatus.FAILED
     except RunnerError as exc:
-        store.set_status(job_id, FAILED, reason=f"the evaluator could not run the submission: {exc}")
-        return FAILED
+        store.set_status(job_id, JobStatus.FAILED, reason=f"the evaluator could not run the submission: {exc}")
+        return JobStatus.FAILED
     except Exception as exc:
         logger.exception("evaluation job %s failed", job_id)
-        store.set_status(job_id, FAILED, reason=f"evaluation error: {type(exc).__name__}: {exc}")
-        return FAILED
+        store.set_status(job_id, JobStatus.FAILED, reason=f"evaluation error: {type(exc).__name__}: {exc}")
+        return JobStatus.FAILED
 
 
 def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None, beat: "_Heartbeat") -> str:
-    from evaluator.scoring import score_outputs
-
     job_id = request.job_id
     if request.kind not in KINDS:
         raise JobError(f"unknown submission kind {request.kind!r} (expected one of {', '.join(KINDS)})")
-    store.set_status(job_id, RUNNING)
+    store.set_status(job_id, JobStatus.RUNNING)
     built = _load_benchmark(request)
     work_root = Path(request.work_root) if request.work_root else None
     if work_root is not None:
@@ -193,17 +196,17 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
             if runner is None:
                 raise JobError(f"no runner configured for {request.kind!r} submissions")
             status = _run_container(request, store, runner, built, scratch, output_dir, beat)
-            if status != FINISHED:
+            if status != JobStatus.FINISHED:
                 return status
         beat.raise_if_cancelled()
-        store.set_status(job_id, SCORING)
+        store.set_status(job_id, JobStatus.SCORING)
         result = score_outputs(
             built, output_dir, extractor=request.extractor or None, device=request.device or None
         )
     beat.raise_if_cancelled()
     store.save_result(job_id, result)
-    store.set_status(job_id, FINISHED)
-    return FINISHED
+    store.set_status(job_id, JobStatus.FINISHED)
+    return JobStatus.FINISHED
 
 
 def _load_benchmark(request: EvaluationRequest) -> BuiltBenchmark:
@@ -232,13 +235,11 @@ def _run_container(
     output_dir: Path,
     beat: "_Heartbeat",
 ) -> str:
-    """Run the submission; returns FINISHED to go on scoring, or the job's final status.
+    """Run the submission; returns ``finished`` to go on scoring, or the job's final status.
 
     The spec's limits are fitted to the runner's host first; a host that
     cannot meet a hard requirement fails the job before anything runs.
     """
-    from evaluator.contract import prepare_input
-
     host = runner.host_resources()
     try:
         limits = fit_limits(built.spec.limits, host, benchmark=request.slug)
@@ -255,12 +256,12 @@ def _run_container(
     run = runner.run(input_dir, output_dir, limits, cancel=beat.cancel, heartbeat=beat.pulse, on_log=show_log)
     show_log(run.log_tail)
     if run.image_digest:
-        store.set_status(request.job_id, RUNNING, image_digest=run.image_digest)
-    if beat.cancel.is_set() or run.status == CANCELLED:
+        store.set_status(request.job_id, JobStatus.RUNNING, image_digest=run.image_digest)
+    if beat.cancel.is_set() or run.status == RunOutcome.CANCELLED:
         raise JobCancelled()
-    if run.status == FINISHED:
-        return FINISHED
-    final = run.status if run.status in (TIMED_OUT, OUT_OF_MEMORY) else FAILED
+    if run.status == RunOutcome.FINISHED:
+        return JobStatus.FINISHED
+    final = job_status_of(run.status)
     store.set_status(request.job_id, final, reason=run_reason(run, limits))
     return final
 
@@ -269,18 +270,17 @@ def run_reason(run: RunResult, limits: RunLimits) -> str:
     """The submitter's explanation of a run that did not finish (the runner's own words first)."""
     if run.reason:
         return run.reason
-    if run.status == TIMED_OUT:
-        return f"the submission ran longer than the benchmark's limit of {limits.timeout_s:g} s"
-    if run.status == OUT_OF_MEMORY:
-        return f"the submission ran out of memory (limit {limits.memory_gb:g} GB)"
-    if run.status == "output_too_large":
-        return f"the submission wrote more than the benchmark's limit of {limits.output_mb:g} MB to /output"
+    if run.status == RunOutcome.TIMED_OUT:
+        return timeout_reason(limits)
+    if run.status == RunOutcome.OUT_OF_MEMORY:
+        return memory_reason(limits)
+    if run.status == RunOutcome.OUTPUT_TOO_LARGE:
+        over = OutputCheck(limits.output_bytes + 1, 0, None)
+        return output_size_reason("/output", over, limits.output_mb)
     return f"the submission ended with status {run.status!r} (exit code {run.exit_code})"
 
 
 def _archive_limits(built: BuiltBenchmark) -> ArchiveLimits:
-    from evaluator.contract import input_items
-
     return ArchiveLimits(
         max_files=len(input_items(built)) + EXTRA_ARCHIVE_MEMBERS,
         max_bytes=int(built.spec.limits.output_mb * MEGABYTE),

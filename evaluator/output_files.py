@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluator.runners.base import MAX_OUTPUT_ENTRIES, inspect_output
+from evaluator.runners.base import inspect_output, output_size_reason
 
 MEGABYTE = 1024 * 1024
 NPY_MAGIC = b"\x93NUMPY"
@@ -44,15 +44,10 @@ def check_output_folder(output_dir: Path, output_mb: float | None) -> None:
         raise OutputError(f"{output_dir}: output folder not found")
     limit_bytes = int(output_mb * MEGABYTE) if output_mb is not None else sys.maxsize
     check = inspect_output(output_dir, limit_bytes)
-    if check.entries > MAX_OUTPUT_ENTRIES:
-        raise OutputError(f"{output_dir}: more than {MAX_OUTPUT_ENTRIES} files or folders in the output")
     if check.problem is not None:
         raise OutputError(check.problem)
-    if check.total_bytes > limit_bytes:
-        raise OutputError(
-            f"{output_dir}: output folder holds {check.total_bytes / MEGABYTE:.1f} MB, over the "
-            f"benchmark's limit of {output_mb:g} MB (limits.output_mb)"
-        )
+    if check.too_large(limit_bytes):
+        raise OutputError(output_size_reason(str(output_dir), check, float(output_mb or 0)))
 
 
 def load_npy(path: Path) -> np.ndarray:

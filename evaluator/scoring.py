@@ -3,9 +3,10 @@
 ``score_outputs`` validates the output, has the benchmark's task type
 (``evaluator.tasks``) build the evidence each metric family reduces (from
 the manifest truth and, for faces, the roles), runs every metric the spec
-names with its parameters, adds a seeded 95% bootstrap interval to every
-leaderboard metric and keeps each family's details (curves, per-class
-numbers) for plots. The site's evaluator and the dev kit both call it.
+names with its parameters, adds a seeded 95% interval to every leaderboard
+metric (the metric's own kind: percentile bootstrap, or the jackknife for
+FID and KID) and keeps each family's details (curves, per-class numbers at
+the spec's k) for plots. The site's evaluator and the dev kit both call it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datasets.build import BuiltBenchmark, load_built
 from datasets.paths import default_data_root
 from datasets.spec import component_params
 from evaluator.metrics import METRICS, MetricDef
-from evaluator.metrics.bootstrap import bootstrap_ci
+from evaluator.metrics.intervals import metric_interval
 from evaluator.tasks import ScoringOptions, task_of
 from evaluator.validation import validate_outputs
 
@@ -98,31 +99,42 @@ def score_outputs(
 
     metrics: dict[str, float] = {}
     ci95: dict[str, tuple[float, float]] = {}
+    details = {kind: evidence.details() for kind, evidence in evidences.items()}
     for metric in tqdm(built.spec.metrics, desc="metrics", unit="metric", leave=False):
         definition = METRICS.get(metric.fn)
         params = component_params(definition.params_model, metric.params)
         evidence = evidences[definition.evidence]
         metrics[metric.name] = float(definition.fn(evidence, params))
+        if definition.details is not None:
+            _merge_details(details[definition.evidence], definition.details(evidence, params))
         if metric.leaderboard:
-            ci95[metric.name] = _bootstrap(definition, evidence, params, resamples)
+            ci95[metric.name] = _interval(definition, evidence, params, resamples)
     comparable = True if extractor_record is None else bool(extractor_record["standard"])
     return EvaluationResult(
         slug=built.spec.slug,
         protocol_hash=built.protocol_hash,
         metrics=metrics,
         ci95=ci95,
-        details={kind: evidence.details() for kind, evidence in evidences.items()},
+        details=details,
         extractor=extractor_record,
         comparable=comparable,
     )
 
 
-def _bootstrap(definition: MetricDef, evidence: Any, params: Any, resamples: int | None) -> tuple[float, float]:
-    count = resamples if resamples is not None else definition.resamples
-    lo, hi = bootstrap_ci(
-        definition.fn, evidence, params, resamples=count, seed=BOOTSTRAP_SEED, confidence=CONFIDENCE, progress=True
+def _interval(definition: MetricDef, evidence: Any, params: Any, resamples: int | None) -> tuple[float, float]:
+    lo, hi = metric_interval(
+        definition, evidence, params, resamples=resamples, seed=BOOTSTRAP_SEED, confidence=CONFIDENCE, progress=True
     )
     return float(lo), float(hi)
+
+
+def _merge_details(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Add a metric's own details to its evidence kind's: nested dicts are merged one level deep."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            target[key].update(value)
+        else:
+            target[key] = value
 
 
 def _number(value: float | None) -> float:

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
-from datasets.components import Component
+from datasets.components import Component, Params
 from datasets.registry import Registry
 
 ADAPTERS: Registry[Component] = Registry("adapter")
@@ -23,7 +21,7 @@ class AdapterError(ValueError):
     """The real dataset on disk is not in the expected layout."""
 
 
-def register_adapter(name: str, *, tasks: tuple[str, ...], params: type[BaseModel]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register_adapter(name: str, *, tasks: tuple[str, ...], params: type[Params]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         ADAPTERS.add(name, Component(name=name, tasks=tasks, params_model=params, fn=fn))
         return fn

@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
-from datasets.components import Component
+from datasets.components import Component, Params
 from datasets.registry import Registry
 
 
@@ -33,7 +31,7 @@ GENERATORS: Registry[Generator] = Registry("generator")
 
 
 def register_generator(
-    name: str, *, tasks: tuple[str, ...], params: type[BaseModel], classes: Iterable[str] = ()
+    name: str, *, tasks: tuple[str, ...], params: type[Params], classes: Iterable[str] = ()
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         GENERATORS.add(name, Generator(name=name, tasks=tasks, params_model=params, fn=fn, classes=tuple(classes)))

@@ -5,13 +5,20 @@ the per-item material a family of metrics reduces (for example the probes'
 ranks for CMC, the pairs' similarities for verification); it supports
 ``len()`` and ``take(indices)`` so the bootstrap can resample test items and
 re-run the same function.
+
+A metric may also add per-metric ``details`` (``details(evidence, params) ->
+dict``, merged into its evidence kind's details, e.g. per-class rates at its
+own ``k``) and names the ``interval`` its 95% interval is made with:
+``"percentile"`` (bootstrap over test items) or ``"jackknife"`` (grouped
+delete-one-group jackknife, for statistics that duplicated rows bias, such as
+FID and KID); see :mod:`evaluator.metrics.intervals`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -29,6 +36,10 @@ class MetricDef:
     fn: Callable[[Any, Any], float]
     resamples: int = 1000
     """Bootstrap resamples for the 95% interval (fewer for costly metrics such as FID)."""
+    details: Callable[[Any, Any], dict[str, Any]] | None = None
+    """Per-metric details merged into the evidence kind's details."""
+    interval: Literal["percentile", "jackknife"] = "percentile"
+    """How the 95% interval is made (see :mod:`evaluator.metrics.intervals`)."""
 
 
 METRICS: Registry[MetricDef] = Registry("metric")
@@ -42,9 +53,12 @@ def register_metric(
     higher_is_better: bool | None,
     params: type[BaseModel] = NoParams,
     resamples: int = 1000,
+    details: Callable[[Any, Any], dict[str, Any]] | None = None,
+    interval: Literal["percentile", "jackknife"] = "percentile",
 ) -> Callable[[Callable[[Any, Any], float]], Callable[[Any, Any], float]]:
     def decorator(fn: Callable[[Any, Any], float]) -> Callable[[Any, Any], float]:
-        METRICS.add(name, MetricDef(name, tasks, evidence, higher_is_better, params, fn, resamples))
+        METRICS.add(name, MetricDef(name, tasks, evidence, higher_is_better, params, fn, resamples,
+                                    details, interval))
         return fn
 
     return decorator

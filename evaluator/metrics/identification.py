@@ -48,6 +48,8 @@ from tqdm import tqdm
 from datasets.components import Params
 from evaluator.metrics import register_metric
 from evaluator.metrics.bootstrap import vectorised
+from evaluator.metrics.similarity import dot_rows as _dot_rows
+from evaluator.metrics.similarity import unit_rows as _unit64
 
 DEFAULT_MAX_RANK = 50
 _PROBES_PER_BLOCK = 1024  # with the gallery block: a 32 MB float32 score block on CPU
@@ -62,13 +64,6 @@ class RankParams(Params):
     k: int = Field(ge=1, le=DEFAULT_MAX_RANK, description="CMC rank")
 
 
-def _unit64(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm in float64 (an all-zero row stays zero)."""
-    x64 = np.asarray(x, dtype=np.float64)
-    norms = np.sqrt(_dot_rows(x64, x64))
-    return x64 / np.maximum(norms, np.finfo(np.float64).tiny)[..., None]
-
-
 def _unit32(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """float32 unit rows, C-contiguous (norms in float32; covered by the error bound).
 
@@ -78,11 +73,6 @@ def _unit32(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", x32, x32))
     target = None if out is None else out[:len(x32)]
     return np.divide(x32, np.maximum(norms, np.finfo(np.float32).tiny)[:, None], out=target)
-
-
-def _dot_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot products; the single routine behind every float64 similarity."""
-    return (a * b).sum(axis=-1)
 
 
 def float32_error_bound(dim: int) -> float:

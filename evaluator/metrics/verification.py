@@ -34,7 +34,7 @@ from scipy.stats import rankdata
 
 from datasets.components import Params
 from evaluator.metrics import register_metric
-from evaluator.metrics.identification import _dot_rows, _unit64
+from evaluator.metrics.similarity import dot_rows, unit_rows
 
 MAX_STORED_ROC_POINTS = 500
 
@@ -51,8 +51,8 @@ def pair_similarities(embeddings: np.ndarray, index_a: np.ndarray, index_b: np.n
                       ) -> np.ndarray:
     """float64[M]: cosine similarity of rows ``index_a[i]`` and ``index_b[i]``."""
     embeddings = np.asarray(embeddings)
-    return _dot_rows(_unit64(embeddings[np.asarray(index_a)]),
-                     _unit64(embeddings[np.asarray(index_b)]))
+    return dot_rows(unit_rows(embeddings[np.asarray(index_a)]),
+                    unit_rows(embeddings[np.asarray(index_b)]))
 
 
 def _as_pairs(similarities: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,13 +114,9 @@ def fold_ids(same: np.ndarray, folds: int) -> np.ndarray:
     return ids
 
 
-def best_threshold(similarities: np.ndarray, same: np.ndarray) -> float:
-    """Threshold maximising accuracy on these pairs (lowest cut on ties, midpoint placed)."""
-    order = np.argsort(similarities, kind="stable")
-    return _best_threshold_sorted(similarities[order], same[order])
-
-
 def _best_threshold_sorted(values: np.ndarray, labels: np.ndarray) -> float:
+    """Threshold maximising accuracy on pairs sorted by similarity (lowest cut on ties,
+    midpoint placed)."""
     rejected_negatives = np.r_[0, np.cumsum(~labels)]
     rejected_positives = np.r_[0, np.cumsum(labels)]
     correct = rejected_negatives + (labels.sum() - rejected_positives)

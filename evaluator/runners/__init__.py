@@ -5,8 +5,9 @@
 ``fit_limits`` turns a spec's limits into what a host can give (``runners.host``).
 """
 
+from typing import Any
+
 from evaluator.runners.base import (
-    RUN_STATUSES,
     RUNNERS,
     EngineUnavailable,
     ImageUnavailable,
@@ -14,17 +15,21 @@ from evaluator.runners.base import (
     Runner,
     RunnerError,
     RunResult,
-    make_runner,
     register_runner,
 )
 from evaluator.runners.docker_runner import CONTAINER_LABEL, DockerRunner
 from evaluator.runners.host import GpuInfo, HostCannotRun, HostResources, fit_limits
 from evaluator.runners.local import LocalRunner
 
+
+def make_runner(kind: str, **options: Any) -> Runner:
+    """A runner by kind (``"docker"``, ``"local"``, or one registered elsewhere) built with its constructor's options."""
+    return RUNNERS.get(kind)(**options)
+
+
 __all__ = [
     "CONTAINER_LABEL",
     "RUNNERS",
-    "RUN_STATUSES",
     "DockerRunner",
     "EngineUnavailable",
     "GpuInfo",

@@ -1,10 +1,18 @@
 """The runner interface: run a submission on a prepared ``/input`` under limits.
 
 Every runner obeys the container contract (DESIGN.md §3) and returns a
-``RunResult`` whose ``status`` says how the run ended. Infrastructure
-problems (no engine, an image that cannot be found or loaded) raise a
-``RunnerError`` instead, so a job can tell "the submission failed" from "the
-evaluator could not run it".
+``RunResult`` whose ``status`` (a ``RunOutcome``) says how the run ended.
+Infrastructure problems (no engine, an image that cannot be found or loaded)
+raise a ``RunnerError`` instead, so a job can tell "the submission failed"
+from "the evaluator could not run it".
+
+What every runner shares lives here: ``watch_run`` (the wait loop that beats
+the heartbeat, hands out the log, and stops a run at its limits),
+``judge_run`` (the outcome and its reason, from how the run ended and what
+its ``/output`` holds) and ``inspect_output``, the one walk of an output
+folder that the runners and ``evaluator.output_files`` use. Each message
+about a limit is written once, by ``timeout_reason``, ``memory_reason`` and
+``output_size_reason``.
 """
 
 from __future__ import annotations
@@ -17,18 +25,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from datasets.registry import Registry
 from evaluator.folders import remove_tree
+from evaluator.status import RunOutcome
 
-RunStatus = Literal["finished", "failed", "timed_out", "out_of_memory", "cancelled", "output_too_large"]
-RUN_STATUSES: tuple[str, ...] = ("finished", "failed", "timed_out", "out_of_memory", "cancelled", "output_too_large")
 MEGABYTE = 1024 * 1024
 GIGABYTE = 1024 * MEGABYTE
 DEFAULT_LOG_TAIL_BYTES = 64 * 1024
 HEARTBEAT_INTERVAL_S = 5.0
 LOG_INTERVAL_S = 2.0
+POLL_S = 0.1
 MAX_OUTPUT_ENTRIES = 200_000
 MAX_OUTPUT_DEPTH = 32
 
@@ -90,16 +98,12 @@ class RunLimits:
 class RunResult:
     """How a run ended. ``log_tail`` is the end of stdout+stderr (for the submitter only)."""
 
-    status: RunStatus
+    status: RunOutcome
     exit_code: int | None
     log_tail: str
     duration_s: float
     image_digest: str | None
     reason: str
-
-    @property
-    def finished(self) -> bool:
-        return self.status == "finished"
 
 
 Heartbeat = Callable[[], None]
@@ -110,6 +114,8 @@ class Runner(ABC):
     """Runs one submission: reads ``input_dir``, writes ``output_dir`` (created empty when missing)."""
 
     kind: ClassVar[str]
+    runs: ClassVar[str] = "submission"
+    """What runs, in the words of an exit message (``the submission exited with status 3``)."""
 
     @abstractmethod
     def run(
@@ -138,19 +144,13 @@ RUNNERS: Registry[type[Runner]] = Registry("runner")
 
 
 def register_runner(kind: str) -> Callable[[type[Runner]], type[Runner]]:
-    def decorator(cls: type[Runner]) -> type[Runner]:
+    """Class decorator: the runner class under ``kind`` (and as its ``kind``)."""
+
+    def named(cls: type[Runner]) -> type[Runner]:
         cls.kind = kind
-        RUNNERS.add(kind, cls)
         return cls
 
-    return decorator
-
-
-def make_runner(kind: str, **options: Any) -> Runner:
-    """A runner by kind (``"docker"``, ``"local"``) built with its constructor's options."""
-    import evaluator.runners  # noqa: F401  (registers the built-in runners)
-
-    return RUNNERS.get(kind)(**options)
+    return RUNNERS.register_with(kind, named)
 
 
 class LogTail:
@@ -193,6 +193,9 @@ class OutputCheck:
     total_bytes: int
     entries: int
     problem: str | None
+
+    def too_large(self, limit_bytes: float) -> bool:
+        return self.total_bytes > limit_bytes or self.entries > MAX_OUTPUT_ENTRIES
 
 
 def inspect_output(output_dir: Path, limit_bytes: int) -> OutputCheck:
@@ -245,17 +248,22 @@ def _entry_problem(relative: Path, mode: int) -> str | None:
     return None
 
 
-def output_too_large(check: OutputCheck, limit_bytes: int) -> bool:
-    return check.total_bytes > limit_bytes or check.entries > MAX_OUTPUT_ENTRIES
-
-
-def too_large_reason(check: OutputCheck, limits: RunLimits) -> str:
+def output_size_reason(where: str, check: OutputCheck, output_mb: float) -> str:
+    """Why an output folder is over the cap (``where`` names it: ``/output`` or the folder's path)."""
     if check.entries > MAX_OUTPUT_ENTRIES:
-        return f"the submission wrote more than {MAX_OUTPUT_ENTRIES} files or folders to /output"
+        return f"{where} holds more than {MAX_OUTPUT_ENTRIES} files or folders"
     return (
-        f"the submission wrote at least {check.total_bytes / MEGABYTE:.1f} MB to /output, "
-        f"over the benchmark's limit of {limits.output_mb:g} MB (limits.output_mb)"
+        f"{where} holds {check.total_bytes / MEGABYTE:.1f} MB, "
+        f"over the benchmark's limit of {output_mb:g} MB (limits.output_mb)"
     )
+
+
+def timeout_reason(limits: RunLimits) -> str:
+    return f"the submission ran longer than the limit of {limits.timeout_s:g} s and was stopped"
+
+
+def memory_reason(limits: RunLimits) -> str:
+    return f"the submission ran out of memory (limit {limits.memory_gb:g} GB) and was killed"
 
 
 def empty_folder(folder: Path) -> None:
@@ -307,3 +315,85 @@ class Pacer:
         if self.heartbeat is not None and now - self._last >= self.interval_s:
             self._last = now
             self.heartbeat()
+
+
+def watch_run(
+    has_exited: Callable[[float], bool],
+    limits: RunLimits,
+    cancel: threading.Event | None,
+    pacers: tuple[Pacer, LogPacer],
+    output_full: Callable[[], bool],
+    output_check_s: float = 0.0,
+) -> RunOutcome | None:
+    """Wait for a run to exit; returns what ended it early, or None when it exited by itself.
+
+    ``has_exited(timeout)`` waits up to ``timeout`` seconds for the exit;
+    between waits the pacers tick, and the run ends on ``cancel``, at the
+    deadline, or once ``output_full()`` (asked every ``output_check_s``
+    seconds) says ``/output`` is over the cap. Stopping the run is the
+    caller's part.
+    """
+    deadline = time.monotonic() + limits.timeout_s
+    next_output_check = time.monotonic() + output_check_s
+    while not has_exited(POLL_S):
+        for pacer in pacers:
+            pacer.tick()
+        now = time.monotonic()
+        if cancel is not None and cancel.is_set():
+            return RunOutcome.CANCELLED
+        if now >= deadline:
+            return RunOutcome.TIMED_OUT
+        if now >= next_output_check:
+            next_output_check = now + output_check_s
+            if output_full():
+                return RunOutcome.OUTPUT_TOO_LARGE
+    return None
+
+
+@dataclass(frozen=True)
+class EndedRun:
+    """How a run ended, before its outcome is judged: what ended it early, exit code, OOM kill."""
+
+    ended_by: RunOutcome | None
+    exit_code: int | None
+    oom_killed: bool
+    log_tail: str
+    duration_s: float
+    image_digest: str | None = None
+
+
+def judge_run(
+    ended: EndedRun,
+    output_dir: Path,
+    limits: RunLimits,
+    runs: str = "submission",
+    *,
+    output_full: bool = False,
+    written_bytes: int = 0,
+) -> RunResult:
+    """The run's outcome and reason, judged on its ``/output``.
+
+    ``output_full`` and ``written_bytes`` are what the runner saw of a capped
+    ``/output`` file system (a file deleted while open counts there, though
+    no folder walk sees it).
+    """
+
+    def result(status: RunOutcome, reason: str = "") -> RunResult:
+        return RunResult(status, ended.exit_code, ended.log_tail, ended.duration_s, ended.image_digest, reason)
+
+    if ended.ended_by == RunOutcome.CANCELLED:
+        return result(RunOutcome.CANCELLED, "the run was cancelled")
+    if ended.ended_by == RunOutcome.TIMED_OUT:
+        return result(RunOutcome.TIMED_OUT, timeout_reason(limits))
+    if ended.oom_killed:
+        return result(RunOutcome.OUT_OF_MEMORY, memory_reason(limits))
+    check = inspect_output(output_dir, limits.output_bytes)
+    if ended.ended_by == RunOutcome.OUTPUT_TOO_LARGE or check.too_large(limits.output_bytes) or output_full:
+        seen = OutputCheck(max(check.total_bytes, written_bytes), check.entries, check.problem)
+        return result(RunOutcome.OUTPUT_TOO_LARGE, output_size_reason("/output", seen, limits.output_mb))
+    if check.problem is not None:
+        return result(RunOutcome.FAILED, check.problem)
+    if ended.exit_code != 0:
+        killed = " (killed)" if ended.exit_code == 137 else ""
+        return result(RunOutcome.FAILED, f"the {runs} exited with status {ended.exit_code}{killed}")
+    return RunResult(RunOutcome.FINISHED, 0, ended.log_tail, ended.duration_s, ended.image_digest, "")

@@ -31,24 +31,25 @@ import docker.types
 from evaluator.runners.base import (
     HEARTBEAT_INTERVAL_S,
     LOG_INTERVAL_S,
+    EndedRun,
     EngineUnavailable,
     Heartbeat,
     ImageUnavailable,
     LogListener,
     LogPacer,
     LogTail,
-    OutputCheck,
     Pacer,
     RunLimits,
     Runner,
     RunnerError,
     RunResult,
     inspect_output,
-    output_too_large,
+    judge_run,
     prepare_output_folder,
     register_runner,
-    too_large_reason,
+    watch_run,
 )
+from evaluator.status import RunOutcome
 from evaluator.runners.capped_output import capped_output, copy_plain_tree, output_usage
 from evaluator.runners.host import HostResources, engine_host, host_has_gpu_toolkit
 from evaluator.runners.images import PullSettings, ensure_image, is_pinned
@@ -65,7 +66,6 @@ CONTAINER_LABEL = "org.toonbench.runner"
 WORKER_LABEL = "org.toonbench.worker"
 CONTAINER_USER = "65534:65534"
 TMP_SIZE_MB = 64
-POLL_S = 0.1
 STOP_GRACE_S = 2
 READABLE = 0o444
 TRAVERSABLE = 0o111
@@ -237,11 +237,12 @@ class DockerRunner(Runner):
         with capped_output(output_dir.parent, limits) as staging:
             image_id = self.image_id()
             options = self.container_options(input_dir, staging, limits)
-            watched = self._run_container(image_id, options, staging, limits, cancel, heartbeat, on_log)
-            if isinstance(watched, RunResult):
-                return watched
-            run = _result(*watched, image_id, staging, limits)
-            if run.status not in ("cancelled", "output_too_large"):
+            ended = self._run_container(image_id, options, staging, limits, cancel, heartbeat, on_log)
+            if isinstance(ended, RunResult):
+                return ended
+            usage = output_usage(staging)
+            run = judge_run(ended, staging, limits, output_full=usage.full, written_bytes=usage.used_bytes)
+            if run.status not in (RunOutcome.CANCELLED, RunOutcome.OUTPUT_TOO_LARGE):
                 if inspect_output(staging, limits.output_bytes).problem is None:
                     copy_plain_tree(staging, output_dir)
         return run
@@ -255,11 +256,10 @@ class DockerRunner(Runner):
         cancel: threading.Event | None,
         heartbeat: Heartbeat | None,
         on_log: LogListener | None,
-    ) -> tuple[str | None, int | None, bool, str, float] | RunResult:
+    ) -> EndedRun | RunResult:
         """Create, start and watch the container, always removing it.
 
-        Returns (what ended it early, exit code, OOM-killed, log tail, seconds),
-        or the failed result of a container that could not start.
+        Returns how it ended, or the failed result of a container that could not start.
         """
         log = LogTail(limits.log_tail_bytes)
         container = None
@@ -273,7 +273,7 @@ class DockerRunner(Runner):
                 container.start()
             except docker.errors.APIError as exc:  # e.g. the image's command does not exist
                 reason = f"the container could not start: {exc.explanation or exc}"
-                return RunResult("failed", None, log.text(), time.monotonic() - started, image_id, reason)
+                return RunResult(RunOutcome.FAILED, None, log.text(), time.monotonic() - started, image_id, reason)
             pacers = (Pacer(heartbeat, self.heartbeat_interval_s), LogPacer(on_log, log, self.log_interval_s))
             ended_by, exit_code = self._watch(container, staging, limits, cancel, pacers)
             duration = time.monotonic() - started
@@ -285,7 +285,7 @@ class DockerRunner(Runner):
                 _remove(container)
             if self._image_is_ours and self.remove_loaded_image:
                 self._discard_loaded_image()
-        return ended_by, exit_code, oom_killed, log.text(), duration
+        return EndedRun(ended_by, exit_code, oom_killed, log.text(), duration, image_id)
 
     def _discard_loaded_image(self) -> None:
         """Free the engine's disk from a loaded submission (kept while another container uses it)."""
@@ -309,8 +309,8 @@ class DockerRunner(Runner):
         limits: RunLimits,
         cancel: threading.Event | None,
         pacers: tuple[Pacer, LogPacer],
-    ) -> tuple[str | None, int | None]:
-        """Wait for exit; returns (what ended it early or None, exit code).
+    ) -> tuple[RunOutcome | None, int | None]:
+        """Wait for exit (``watch_run``); returns (what ended it early or None, exit code).
 
         A full ``/output`` file system ends the run at once: its writer hit the
         cap (a file deleted while open counts, though no folder walk sees it).
@@ -326,60 +326,17 @@ class DockerRunner(Runner):
             exited.set()
 
         threading.Thread(target=wait, daemon=True).start()
-        deadline = time.monotonic() + limits.timeout_s
-        ended_by: str | None = None
-        while not exited.wait(POLL_S):
-            for pacer in pacers:
-                pacer.tick()
-            now = time.monotonic()
-            if cancel is not None and cancel.is_set():
-                ended_by = "cancelled"
+        ended_by = watch_run(exited.wait, limits, cancel, pacers, lambda: output_usage(staging).full)
+        if ended_by is not None:
+            if ended_by == RunOutcome.CANCELLED:
                 _quietly(container.stop, timeout=STOP_GRACE_S)
-            elif now >= deadline:
-                ended_by = "timed_out"
-            elif output_usage(staging).full:
-                ended_by = "output_too_large"
-            if ended_by is not None:
-                _quietly(container.kill)
-                exited.wait(30)
-                break
+            _quietly(container.kill)
+            exited.wait(30)
         code = outcome.get("StatusCode")
         if code is None and ended_by is None:
             message = (outcome.get("Error") or {}).get("Message", "no exit status")
             raise RunnerError(f"lost track of container {container.short_id}: {message}")
         return ended_by, None if code is None else int(code)
-
-
-def _result(
-    ended_by: str | None,
-    exit_code: int | None,
-    oom_killed: bool,
-    tail: str,
-    duration: float,
-    image_id: str,
-    staging: Path,
-    limits: RunLimits,
-) -> RunResult:
-    """How the run ended, judged on the capped ``/output`` before it is unmounted."""
-    if ended_by == "cancelled":
-        return RunResult("cancelled", exit_code, tail, duration, image_id, "the run was cancelled")
-    if ended_by == "timed_out":
-        reason = f"the submission ran longer than the limit of {limits.timeout_s:g} s and was stopped"
-        return RunResult("timed_out", exit_code, tail, duration, image_id, reason)
-    if oom_killed:
-        reason = f"the submission ran out of memory (limit {limits.memory_gb:g} GB) and was killed"
-        return RunResult("out_of_memory", exit_code, tail, duration, image_id, reason)
-    check = inspect_output(staging, limits.output_bytes)
-    usage = output_usage(staging)
-    if ended_by == "output_too_large" or usage.full or output_too_large(check, limits.output_bytes):
-        seen = OutputCheck(max(check.total_bytes, usage.used_bytes), check.entries, check.problem)
-        return RunResult("output_too_large", exit_code, tail, duration, image_id, too_large_reason(seen, limits))
-    if check.problem is not None:
-        return RunResult("failed", exit_code, tail, duration, image_id, check.problem)
-    if exit_code != 0:
-        reason = f"the submission exited with status {exit_code}" + (" (killed)" if exit_code == 137 else "")
-        return RunResult("failed", exit_code, tail, duration, image_id, reason)
-    return RunResult("finished", 0, tail, duration, image_id, "")
 
 
 def connect(timeout_s: int = 60) -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 from evaluator.runners.base import (
     HEARTBEAT_INTERVAL_S,
     LOG_INTERVAL_S,
+    EndedRun,
     Heartbeat,
     LogListener,
     LogPacer,
@@ -31,20 +32,22 @@ from evaluator.runners.base import (
     RunResult,
     empty_folder,
     inspect_output,
-    output_too_large,
+    judge_run,
     prepare_output_folder,
     register_runner,
-    too_large_reason,
+    watch_run,
 )
+from evaluator.status import RunOutcome
 from evaluator.runners.host import HostResources, local_host
 
-POLL_S = 0.1
 OUTPUT_CHECK_S = 1.0
 TERMINATE_GRACE_S = 2.0
 
 
 @register_runner("local")
 class LocalRunner(Runner):
+    runs = "command"
+
     def __init__(
         self,
         command: Sequence[str],
@@ -95,7 +98,7 @@ class LocalRunner(Runner):
                 start_new_session=True,
             )
         except OSError as exc:
-            return RunResult("failed", None, "", 0.0, None, f"could not start {self.command[0]!r}: {exc}")
+            return RunResult(RunOutcome.FAILED, None, "", 0.0, None, f"could not start {self.command[0]!r}: {exc}")
         reader = threading.Thread(target=_copy_stream, args=(process.stdout, log), daemon=True)
         reader.start()
         try:
@@ -104,8 +107,11 @@ class LocalRunner(Runner):
         finally:
             _kill_group(process)
             reader.join(timeout=5)
-        duration = time.monotonic() - started
-        return self._result(process.returncode, ended_by, log, duration, output_dir, limits)
+        ended = EndedRun(ended_by, process.returncode, False, log.text(), time.monotonic() - started)
+        run = judge_run(ended, output_dir, limits, self.runs)
+        if run.status == RunOutcome.OUTPUT_TOO_LARGE:
+            empty_folder(output_dir)
+        return run
 
     def _watch(
         self,
@@ -114,45 +120,23 @@ class LocalRunner(Runner):
         limits: RunLimits,
         cancel: threading.Event | None,
         pacers: tuple[Pacer, LogPacer],
-    ) -> str | None:
-        """Wait for the process; returns what ended it early ("timed_out", "cancelled", ...) or None."""
-        deadline = time.monotonic() + limits.timeout_s
-        next_output_check = time.monotonic() + OUTPUT_CHECK_S
-        while process.poll() is None:
-            for pacer in pacers:
-                pacer.tick()
-            now = time.monotonic()
-            if cancel is not None and cancel.is_set():
-                _terminate_group(process)
-                return "cancelled"
-            if now >= deadline:
-                return "timed_out"
-            if now >= next_output_check:
-                next_output_check = now + OUTPUT_CHECK_S
-                if output_too_large(inspect_output(output_dir, limits.output_bytes), limits.output_bytes):
-                    return "output_too_large"
-            time.sleep(POLL_S)
-        return None
+    ) -> RunOutcome | None:
+        """Wait for the process (``watch_run``); returns what ended it early, or None."""
 
-    def _result(
-        self, code: int | None, ended_by: str | None, log: LogTail, duration: float, output_dir: Path, limits: RunLimits
-    ) -> RunResult:
-        tail = log.text()
-        if ended_by == "cancelled":
-            return RunResult("cancelled", code, tail, duration, None, "the run was cancelled")
-        if ended_by == "timed_out":
-            return RunResult(
-                "timed_out", code, tail, duration, None, f"the run took longer than the limit of {limits.timeout_s:g} s"
-            )
-        check = inspect_output(output_dir, limits.output_bytes)
-        if ended_by == "output_too_large" or output_too_large(check, limits.output_bytes):
-            empty_folder(output_dir)
-            return RunResult("output_too_large", code, tail, duration, None, too_large_reason(check, limits))
-        if check.problem is not None:
-            return RunResult("failed", code, tail, duration, None, check.problem)
-        if code != 0:
-            return RunResult("failed", code, tail, duration, None, f"the command exited with status {code}")
-        return RunResult("finished", 0, tail, duration, None, "")
+        def has_exited(timeout_s: float) -> bool:
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+
+        def output_full() -> bool:
+            return inspect_output(output_dir, limits.output_bytes).too_large(limits.output_bytes)
+
+        ended_by = watch_run(has_exited, limits, cancel, pacers, output_full, OUTPUT_CHECK_S)
+        if ended_by == RunOutcome.CANCELLED:
+            _terminate_group(process)
+        return ended_by
 
 
 def _copy_stream(stream, log: LogTail) -> None:  # type: ignore[no-untyped-def]

@@ -132,8 +132,7 @@ TASKS: Registry[TaskType] = Registry("task")
 
 
 def register_task(task: TaskType) -> TaskType:
-    TASKS.add(task.name, task)
-    return task
+    return TASKS.add(task.name, task)
 
 
 def task_of(spec: BenchmarkSpec) -> TaskType:

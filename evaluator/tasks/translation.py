@@ -16,7 +16,8 @@ from PIL import Image, UnidentifiedImageError
 
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
-from evaluator.metrics.generation import GenerationEvidence, load_extractor
+from evaluator.metrics.generation import GenerationEvidence
+from evaluator.metrics.inception import load_extractor
 from evaluator.output_files import OutputError, first_line
 from evaluator.tasks import Evidences, ScoringOptions, TaskType, TaskWords, register_task
 

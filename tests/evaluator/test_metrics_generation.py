@@ -8,18 +8,10 @@ from PIL import Image
 from scipy import linalg
 
 from evaluator.metrics import METRICS
-from evaluator.metrics.generation import (
-    FID_WEIGHTS_FILE,
-    FidWeightsMissing,
-    GenerationEvidence,
-    fid_from_features,
-    frechet_distance,
-    gaussian_stats,
-    kid,
-    kid_subsets,
-    load_extractor,
-    seeded_state_dict,
-)
+from evaluator.metrics.frechet import fid_from_features, frechet_distance, gaussian_stats, kid, kid_subsets
+from evaluator.metrics.generation import GenerationEvidence
+from evaluator.metrics.inception import FID_WEIGHTS_FILE, FidWeightsMissing, load_extractor, seeded_state_dict
+from evaluator.metrics.intervals import jackknife_ci
 
 
 def random_gaussian(dim, seed):

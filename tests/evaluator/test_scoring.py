@@ -239,7 +239,7 @@ def test_outputs_equal_to_the_inputs_have_zero_fid_with_real(cartoonization, tmp
 
 
 def test_the_standard_extractor_is_the_default_and_missing_weights_are_reported(cartoonization, tmp_path, monkeypatch):
-    from evaluator.metrics.generation import find_standard_weights
+    from evaluator.metrics.inception import find_standard_weights
 
     monkeypatch.delenv("TOONBENCH_FID_WEIGHTS", raising=False)
     try:
