@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from PIL import Image
+
 from datasets.adapters import ADAPTERS
 from datasets.generators import GENERATORS
 from datasets.manifest import (
@@ -30,7 +32,7 @@ from datasets.manifest import (
     write_manifest,
     write_roles,
 )
-from datasets.protocol import SPLIT_METHODS
+from datasets.protocol import SPLIT_METHODS, params_for_source
 from datasets.secret import key_id, keyed_id, keyed_seed
 from datasets.spec import BenchmarkSpec, load_spec
 
@@ -102,8 +104,10 @@ def build_benchmark(
         raw_items = generator.fn(spec.dataset.synthetic.params, spec.classes, seed, folder)
 
     hashed = [_with_sha256(item, folder) for item in raw_items]
-    method = SPLIT_METHODS.get(spec.split.method)
-    assignment = method.fn(hashed, spec.split.params, keyed_seed(spec.split.seed, secret, "split"), folder)
+    split = spec.split_for(chosen)
+    method = SPLIT_METHODS.get(split.method)
+    split_params = params_for_source(split.params, chosen)
+    assignment = method.fn(hashed, split_params, keyed_seed(split.seed, secret, "split"), folder)
     items = sorted((item.with_split(assignment.splits[item.id]) for item in hashed), key=lambda i: i.id)
     write_manifest(folder, items)
     if assignment.roles is not None:
@@ -113,8 +117,27 @@ def build_benchmark(
     )
     record = {"slug": spec.slug, "profile": spec.profile, "source": chosen, "spec_hash": spec.spec_hash(),
               "protocol_hash": digest, **keying}
+    resolution = fid_resolution(folder, items)
+    if resolution is not None:
+        record["fid_resolution"] = resolution
     (folder / PROTOCOL_NAME).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return BuiltBenchmark(folder, spec, items, assignment.roles, digest, chosen, secret is not None)
+
+
+def fid_resolution(folder: Path, items: list[ManifestItem]) -> int | None:
+    """The side of the square images that translation material (items with a domain) is prepared at,
+    hence compared at by FID; None for other benchmarks. Mixed sizes are an error."""
+    sizes = {_image_size(folder / item.path) for item in items if item.domain is not None}
+    if not sizes:
+        return None
+    if len(sizes) != 1 or len({*next(iter(sizes))}) != 1:
+        raise ValueError(f"{folder}: translation images must all be one square size, found {sorted(sizes)}")
+    return next(iter(sizes))[0]
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
 
 
 def key_record(secret: str | None) -> dict[str, object]:

@@ -29,6 +29,9 @@ class ManifestItem:
     field holds its truth (``label``, ``identity``, ``domain``, or the numeric
     ``target`` of a regression task); a field that is None is left out of the
     line, so a new truth field never changes the bytes of existing manifests.
+    ``subset`` says which part of a release an image came from (for example
+    the face or scenery photos of cartoonization); like the truth it stays on
+    the evaluator side for test items.
     """
 
     id: str
@@ -40,10 +43,11 @@ class ManifestItem:
     box: tuple[int, int, int, int] | None = None
     domain: str | None = None
     target: float | None = None
+    subset: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"id": self.id, "path": self.path, "sha256": self.sha256, "split": self.split}
-        for key in ("label", "identity", "domain", "target"):
+        for key in ("label", "identity", "domain", "target", "subset"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value
@@ -64,6 +68,7 @@ class ManifestItem:
             box=None if box is None else tuple(int(v) for v in box),
             domain=record.get("domain"),
             target=None if record.get("target") is None else float(record["target"]),
+            subset=record.get("subset"),
         )
 
     def with_split(self, split: str) -> "ManifestItem":
@@ -72,14 +77,23 @@ class ManifestItem:
 
 @dataclass(frozen=True)
 class Roles:
-    """icartoonface evaluation roles (evaluator side only, never in a container)."""
+    """icartoonface evaluation roles (evaluator side only, never in a container).
+
+    Each probe is ranked against ``distractors`` plus its own gallery image
+    ``probe_gallery[probe]``; ``gallery`` is the union of both.
+    """
 
     probes: list[str] = field(default_factory=list)
     gallery: list[str] = field(default_factory=list)
     pairs: list[tuple[str, str, bool]] = field(default_factory=list)
+    probe_gallery: dict[str, str] = field(default_factory=dict)
+    distractors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"probes": self.probes, "gallery": self.gallery, "pairs": [[a, b, bool(s)] for a, b, s in self.pairs]}
+        return {
+            "probes": self.probes, "gallery": self.gallery, "pairs": [[a, b, bool(s)] for a, b, s in self.pairs],
+            "probe_gallery": dict(sorted(self.probe_gallery.items())), "distractors": self.distractors,
+        }
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> "Roles":
@@ -87,6 +101,8 @@ class Roles:
             probes=[str(i) for i in record["probes"]],
             gallery=[str(i) for i in record["gallery"]],
             pairs=[(str(a), str(b), bool(s)) for a, b, s in record["pairs"]],
+            probe_gallery={str(p): str(g) for p, g in record.get("probe_gallery", {}).items()},
+            distractors=[str(i) for i in record.get("distractors", [])],
         )
 
 

@@ -43,7 +43,7 @@ from datasets.protocol import SPLIT_METHODS
 from datasets.registry import Registry
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
-PROFILES = ("default", "tiny")
+PROFILES = ("default", "tiny", "official")
 
 
 class SpecError(ValueError):
@@ -147,7 +147,12 @@ class Limits(Strict):
 
 class BenchmarkSpec(Strict):
     """One benchmark. ``order`` places it in lists of benchmarks (those without one come last, by
-    slug); it says nothing about the protocol, so the spec's hash leaves it out."""
+    slug); it says nothing about the protocol, so the spec's hash leaves it out.
+
+    ``real_split``, when set, is the split a build from the real dataset uses
+    (for example the split its authors published) while the synthetic stand-in
+    keeps ``split``; a spec without one hashes as if the field did not exist.
+    """
 
     slug: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     title: str
@@ -159,6 +164,7 @@ class BenchmarkSpec(Strict):
     classes: list[str] = Field(default_factory=list)
     dataset: DatasetSection
     split: SplitSection
+    real_split: SplitSection | None = None
     metrics: list[MetricSpec] = Field(min_length=1)
     leaderboard: LeaderboardSection
     limits: Limits = Limits()
@@ -197,9 +203,14 @@ class BenchmarkSpec(Strict):
         expanded = _expand_env(self.dataset.root)
         return Path(expanded) if expanded else None
 
+    def split_for(self, source: str) -> SplitSection:
+        """The split section a build from ``source`` (``real`` or ``synthetic``) uses."""
+        return self.real_split if source == "real" and self.real_split is not None else self.split
+
     def spec_hash(self) -> str:
         """sha256 of the canonical spec (profile applied, source path and list order excluded)."""
-        payload = self.model_dump(mode="json", exclude={"source_path", "order"})
+        unset = {"real_split"} if self.real_split is None else set()
+        payload = self.model_dump(mode="json", exclude={"source_path", "order"} | unset)
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -319,8 +330,9 @@ def _gather_params(document: dict[str, Any], path: Path | str) -> dict[str, Any]
         dataset = dict(dataset)
         dataset["synthetic"] = _split_params(dataset["synthetic"], {"generator", "seed"})
         document["dataset"] = dataset
-    if isinstance(document.get("split"), dict):
-        document["split"] = _split_params(document["split"], {"method", "seed"})
+    for section in ("split", "real_split"):
+        if isinstance(document.get(section), dict):
+            document[section] = _split_params(document[section], {"method", "seed"})
     metrics = document.get("metrics")
     if isinstance(metrics, list):
         document["metrics"] = [
@@ -356,11 +368,13 @@ def _parse_data_params(document: dict[str, Any], path: Path | str) -> dict[str, 
                 params = validate_params(generator.params_model, synthetic["params"], path, "dataset.synthetic")
                 dataset["synthetic"] = {**synthetic, "params": params}
         document["dataset"] = dataset
-    split = document.get("split")
-    if isinstance(split, dict):
-        method = _named_component(SPLIT_METHODS, split.get("method"), path, "split.method")
-        if method is not None:
-            document["split"] = {**split, "params": validate_params(method.params_model, split["params"], path, "split")}
+    for section in ("split", "real_split"):
+        split = document.get(section)
+        if isinstance(split, dict):
+            method = _named_component(SPLIT_METHODS, split.get("method"), path, f"{section}.method")
+            if method is not None:
+                params = validate_params(method.params_model, split["params"], path, section)
+                document[section] = {**split, "params": params}
     return document
 
 
@@ -387,9 +401,12 @@ def _check_components(spec: BenchmarkSpec, path: Path | str) -> None:
                     path, f"classes.{index}",
                     f"generator {generator.name!r} cannot draw class {name!r} (it draws: {', '.join(generator.classes)})",
                 )
-    method = SPLIT_METHODS.get(spec.split.method)
-    if spec.task not in method.tasks:
-        raise SpecError(path, "split.method", f"split method {method.name!r} does not serve task {spec.task!r}")
+    for section, split in (("split", spec.split), ("real_split", spec.real_split)):
+        if split is None:
+            continue
+        method = SPLIT_METHODS.get(split.method)
+        if spec.task not in method.tasks:
+            raise SpecError(path, f"{section}.method", f"split method {method.name!r} does not serve task {spec.task!r}")
 
 
 def validate_params(model: type[BaseModel], params: dict[str, Any], path: Path | str, field: str) -> BaseModel:

@@ -28,6 +28,7 @@ from datasets.paths import default_data_root
 from datasets.spec import PROFILES, SpecError, available_slugs, spec_path
 from evaluator.bundle import export_bundle
 from evaluator.contract import input_items, prepare_input
+from evaluator.plots import draw_all
 from evaluator.scoring import score_outputs
 from evaluator.specs import load_spec
 from evaluator.tasks import task_of
@@ -96,8 +97,6 @@ def _score(args: argparse.Namespace) -> int:
         built, args.output_dir, extractor=args.extractor, resamples=args.resamples, device=args.device,
     )
     if args.plots is not None:
-        from evaluator.plots import draw_all  # matplotlib is slow to import: only when figures are asked for
-
         drawn = draw_all(result, args.plots, task_of(built.spec).figures)
         print(f"plots: {', '.join(str(path) for path in drawn)}", file=sys.stderr)
     print(json.dumps(summary(result), sort_keys=True) if args.json else table(result))

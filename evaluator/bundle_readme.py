@@ -95,7 +95,8 @@ def _metrics(built: BuiltBenchmark) -> str:
     lines.append(
         f"\nThe leaderboard ranks by `{rank.name}` ({order}). Every leaderboard metric gets a seeded 95% interval "
         "(a bootstrap over test items; a grouped jackknife for FID and KID). Ties never help: a class or gallery "
-        "image whose score ties the true one's counts as ranked above it."
+        "image whose score ties the true one's counts as ranked above it. In identification each probe competes "
+        "with the distractors and its own identity's one gallery image only, never with other probe identities."
     )
     return "\n".join(lines) + "\n"
 

@@ -4,8 +4,7 @@ Each ``draw_*`` reads the ``details`` a metric family's evidence produced
 (see ``EvaluationResult.details``) and writes one PNG. ``FIGURES`` names
 them, with the evidence kind each reads and its file name; a task type
 lists the figures it offers (``TaskType.figures``) and ``draw_all`` draws
-those. This module is imported only where a figure is drawn: matplotlib is
-slow to import.
+those.
 """
 
 from __future__ import annotations
@@ -51,6 +50,23 @@ def draw_cmc(details: dict[str, Any], path: Path) -> Path:
     axes.set_ylabel("identification rate (CMC)")
     probes = details.get("probes")
     axes.set_title("CMC curve" + (f" ({probes} probes)" if probes else ""))
+    axes.grid(True, which="both", alpha=0.3)
+    return _save(figure, path)
+
+
+def draw_rank1_vs_distractors(details: dict[str, Any], path: Path) -> Path:
+    """Rank-1 identification rate against the number of distractors (iCartoonFace Fig. 7c)."""
+    curve = details["rank1_vs_distractors"]
+    counts = np.asarray(curve["distractors"], dtype=float)
+    rates = np.asarray(curve["rank1"], dtype=float)
+    figure, axes = plt.subplots(figsize=(6, 4.2))
+    axes.plot(counts, rates, color=LINE_COLOUR, marker="o", markersize=4, linewidth=1.8)
+    axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(ScalarFormatter())
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("number of distractors")
+    axes.set_ylabel("rank-1 identification rate")
+    axes.set_title("Rank-1 against the number of distractors")
     axes.grid(True, which="both", alpha=0.3)
     return _save(figure, path)
 
@@ -134,6 +150,14 @@ class FigureDef:
     evidence: str
     filename: str
     draw: Callable[[dict[str, Any], Path], Path]
+    title: str
+    needs: str = ""
+    """A key of the evidence's details the figure reads that not every result has ('' when none)."""
+
+    def can_draw(self, details: dict[str, Any]) -> bool:
+        """Whether a result's ``details`` hold what this figure draws."""
+        found = details.get(self.evidence)
+        return found is not None and (not self.needs or self.needs in found)
 
 
 def _draw_confusion_of(details: dict[str, Any], path: Path) -> Path:
@@ -141,10 +165,14 @@ def _draw_confusion_of(details: dict[str, Any], path: Path) -> Path:
 
 
 FIGURES: Registry[FigureDef] = Registry("figure")
-FIGURES.add("cmc", FigureDef("identification", "cmc.png", draw_cmc))
-FIGURES.add("roc", FigureDef("verification", "roc.png", draw_roc))
-FIGURES.add("confusion", FigureDef("classification", "confusion.png", _draw_confusion_of))
-FIGURES.add("per_class", FigureDef("classification", "per_class.png", draw_per_class))
+FIGURES.add("cmc", FigureDef("identification", "cmc.png", draw_cmc, "Cumulative match characteristic"))
+FIGURES.add("rank1_distractors", FigureDef(
+    "identification", "rank1_vs_distractors.png", draw_rank1_vs_distractors,
+    "Rank-1 against the number of distractors", needs="rank1_vs_distractors",
+))
+FIGURES.add("roc", FigureDef("verification", "roc.png", draw_roc, "Verification ROC"))
+FIGURES.add("confusion", FigureDef("classification", "confusion.png", _draw_confusion_of, "Confusion matrix"))
+FIGURES.add("per_class", FigureDef("classification", "per_class.png", draw_per_class, "Per-class precision"))
 
 
 def draw_all(result: Any, folder: Path, figures: Sequence[str]) -> list[Path]:
@@ -154,7 +182,7 @@ def draw_all(result: Any, folder: Path, figures: Sequence[str]) -> list[Path]:
     drawn = []
     for name in figures:
         figure = FIGURES.get(name)
-        if figure.evidence in result.details:
+        if figure.can_draw(result.details):
             drawn.append(figure.draw(result.details[figure.evidence], folder / figure.filename))
     return drawn
 

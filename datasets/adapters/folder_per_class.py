@@ -1,14 +1,21 @@
-"""``folder_per_class``: ``root/<class name>/*.jpg`` (ToonNet, the illustration set).
+"""``folder_per_class``: ``root/<class name>/*.jpg`` (ToonNet), or one such tree per published split.
 
-Every class the spec names must have a non-empty folder, and every folder
-must be a class the spec names, so a renamed or missing class is caught when
-the benchmark is built rather than as a silently different protocol.
+With ``split_folders`` (``{train: curated/train, test: curated/val}`` for the
+illustration set of Lagunas and Garces) each split's folder holds one folder
+per class and every item keeps the split it was published in: the
+``published`` split method then freezes it as it is.
+
+Every class the spec names must have a non-empty folder (in every split
+folder), and every folder must be a class the spec names, so a renamed or
+missing class is caught when the benchmark is built rather than as a
+silently different protocol.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field, field_validator
 from tqdm import tqdm
 
 from datasets.adapters import AdapterError, register_adapter
@@ -20,11 +27,20 @@ from datasets.adapters.image_files import (
     require_folder,
     write_png,
 )
-from datasets.manifest import ManifestItem
+from datasets.manifest import SPLITS, ManifestItem
 
 
 class FolderPerClassOptions(ImageFolderOptions):
-    """Only the shared ``extensions`` option."""
+    """``split_folders``: split name (``train``, ``test``) -> its folder under the root; empty: one tree, no split."""
+
+    split_folders: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("split_folders")
+    @classmethod
+    def _check_splits(cls, value: dict[str, str]) -> dict[str, str]:
+        if value and sorted(value) != sorted(SPLITS):
+            raise ValueError(f"expected one folder for each of {', '.join(SPLITS)}, got {', '.join(sorted(value))}")
+        return value
 
 
 @register_adapter("folder_per_class", tasks=("classification",), params=FolderPerClassOptions)
@@ -32,20 +48,28 @@ def read_folder_per_class(
     root: Path, options: FolderPerClassOptions, classes: list[str], folder: Path
 ) -> list[ManifestItem]:
     require_folder(root, "dataset")
-    _reject_unknown_folders(root, classes)
-    sources = [(name, path) for name in classes for path in _class_images(root / name, name, options.extensions)]
+    trees = [(split, root / relative) for split, relative in sorted(options.split_folders.items())] or [("", root)]
+    sources = []
+    for split, tree in trees:
+        layout = f"{root.name}/{options.split_folders[split]}/<class name>/" if split else f"{root.name}/<class name>/"
+        if split and not tree.is_dir():
+            raise AdapterError(f"{tree}: {split} split folder not found (expected {layout} as published)")
+        _reject_unknown_folders(tree, classes)
+        sources += [
+            (split, name, path) for name in classes for path in _class_images(tree / name, name, options.extensions, layout)
+        ]
     items = []
-    for class_name, path in tqdm(sources, desc=f"reading {root.name}", unit="img", disable=None):
+    for split, class_name, path in tqdm(sources, desc=f"reading {root.name}", unit="img", disable=None):
         relative = path.relative_to(root).as_posix()
         item_id = opaque_id("folder_per_class", relative)
         written = write_png(folder, item_id, read_image(path))
-        items.append(ManifestItem(id=item_id, path=written, label=class_name))
+        items.append(ManifestItem(id=item_id, path=written, split=split, label=class_name))
     return items
 
 
-def _reject_unknown_folders(root: Path, classes: list[str]) -> None:
+def _reject_unknown_folders(tree: Path, classes: list[str]) -> None:
     known = set(classes)
-    for path in sorted(root.iterdir()):
+    for path in sorted(tree.iterdir()):
         if path.is_dir() and not path.name.startswith(".") and path.name not in known:
             raise AdapterError(
                 f"{path}: folder {path.name!r} is not a class of this benchmark "
@@ -53,9 +77,9 @@ def _reject_unknown_folders(root: Path, classes: list[str]) -> None:
             )
 
 
-def _class_images(class_folder: Path, class_name: str, extensions: list[str]) -> list[Path]:
+def _class_images(class_folder: Path, class_name: str, extensions: list[str], layout: str) -> list[Path]:
     if not class_folder.is_dir():
-        raise AdapterError(f"{class_folder}: missing folder for class {class_name!r} (expected root/<class name>/)")
+        raise AdapterError(f"{class_folder}: missing folder for class {class_name!r} (expected {layout})")
     images = list_images(class_folder, extensions)
     if not images:
         raise AdapterError(

@@ -50,6 +50,29 @@ def list_images(folder: Path, extensions: list[str]) -> list[Path]:
     )
 
 
+def list_images_recursive(folder: Path, extensions: list[str]) -> list[Path]:
+    """Image files anywhere under ``folder``, sorted by relative path; hidden files and folders skipped."""
+    wanted = set(normalise_extensions(extensions))
+    return sorted(
+        path for path in folder.rglob("*")
+        if path.is_file() and path.suffix.lower() in wanted
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def square_resized(image: np.ndarray, side: int) -> np.ndarray:
+    """The centred square crop of ``image`` (its shorter side), resized to ``side`` x ``side``.
+
+    Shrinking uses area averaging (no aliasing), enlarging bicubic interpolation.
+    """
+    height, width = image.shape[:2]
+    short = min(height, width)
+    top, left = (height - short) // 2, (width - short) // 2
+    square = image[top:top + short, left:left + short]
+    interpolation = cv2.INTER_AREA if short >= side else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(square, (side, side), interpolation=interpolation))
+
+
 def read_image(path: Path, where: str | None = None) -> np.ndarray:
     """Decode an image as 8-bit BGR; ``AdapterError`` naming ``where`` (default: the file) if it fails."""
     place = where or str(path)

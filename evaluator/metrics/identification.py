@@ -1,13 +1,16 @@
 """Identification: rank of each probe's true gallery image, and the CMC curve.
 
 Definition (iCartoonFace): embeddings are L2-normalised, similarity is the
-cosine, and a probe's rank is the 1-based position of its true gallery image
-in the stable ordering of all gallery images by ``(-similarity, gallery
-index)``, i.e.
+cosine, and a probe's rank counts the competing images at least as similar
+as its true gallery image ``t``:
 
-    rank = 1 + #{g : s_g > s_t} + #{g < t : s_g == s_t}
+    rank = 1 + #{g != t : s_g >= s_t}
 
-with ``t`` the true gallery index. ``CMC(k)`` is the share of probes with
+so a tie never helps a submission. In the iCartoonFace protocol the
+competitors of a probe are the distractors only (``distractor_ranks``: its
+gallery is the distractor set plus its own identity's image; other probe
+identities never compete); ``probe_ranks`` ranks against one shared gallery
+that holds the true items. ``CMC(k)`` is the share of probes with
 ``rank <= k``. Ranks beyond ``max_rank`` are reported as ``max_rank + 1``;
 the CMC up to ``max_rank`` is exact either way.
 
@@ -15,7 +18,7 @@ How. A rank only needs counts, not a search: no top-k selection is made.
 The similarities ``s_g`` that decide are float64 cosines of the
 float64-normalised embeddings, computed by one numpy routine for every
 (probe, gallery item) pair that needs one, so equal embeddings always give
-equal similarities and ties fall to the lower gallery index. The whole
+equal similarities and an exact tie counts against the true item. The whole
 probe x gallery score matrix is only computed in float32, block by block (a
 numpy matmul on CPU, a torch matmul on GPU): a float32 cosine of
 float32-normalised vectors is within ``delta = 4 (D + 2) 2^-24`` of the
@@ -52,6 +55,8 @@ from evaluator.metrics.similarity import dot_rows as _dot_rows
 from evaluator.metrics.similarity import unit_rows as _unit64
 
 DEFAULT_MAX_RANK = 50
+DISTRACTOR_STEPS = (10, 100, 1000)
+DISTRACTOR_SUBSET_SEED = 0
 _PROBES_PER_BLOCK = 1024  # with the gallery block: a 32 MB float32 score block on CPU
 _GALLERY_PER_BLOCK = 8192
 _SCORES_PER_TORCH_BLOCK = 1 << 28
@@ -258,17 +263,16 @@ def _blocks_for_probes(rows: np.ndarray, probes32: np.ndarray, gallery: np.ndarr
         yield BlockCounts(0, above, rows[block.band_probe], block.band_gallery)
 
 
-def _ahead_in_band(probes64: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
-                   true_similarity: np.ndarray, band_probe: np.ndarray,
-                   band_gallery: np.ndarray) -> np.ndarray:
-    """int[P]: band pairs whose float64 similarity puts the item ahead of the true one."""
+def _ahead_in_band(probes64: np.ndarray, gallery: np.ndarray, true_similarity: np.ndarray,
+                   band_probe: np.ndarray, band_gallery: np.ndarray) -> np.ndarray:
+    """int[P]: band pairs whose float64 similarity is at least the true one's (ties count ahead)."""
     ahead = np.zeros(len(probes64), dtype=np.int64)
     for start in range(0, len(band_probe), _PAIRS_PER_CHUNK):
         probe = band_probe[start:start + _PAIRS_PER_CHUNK]
         item = band_gallery[start:start + _PAIRS_PER_CHUNK]
         similarity = _dot_rows(probes64[probe], _unit64(gallery[item]))
         target = true_similarity[probe]
-        before = (similarity > target) | ((similarity == target) & (item < truth[probe]))
+        before = similarity >= target
         ahead += np.bincount(probe[before], minlength=len(ahead))
     return ahead
 
@@ -293,6 +297,35 @@ def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
     gallery = np.ascontiguousarray(gallery_embeddings)
     truth = np.asarray(true_gallery_index, dtype=np.int64)
     _check_shapes(probes, gallery, truth, max_rank)
+    true_similarity = _dot_rows(_unit64(probes), _unit64(gallery[truth])) if len(probes) else np.empty(0)
+    return _counted_ranks(probes, gallery, truth, true_similarity, max_rank, device, engine)
+
+
+def distractor_ranks(probe_embeddings: np.ndarray, true_embeddings: np.ndarray,
+                     distractor_embeddings: np.ndarray, max_rank: int = DEFAULT_MAX_RANK,
+                     device: str | None = None, engine: str | None = None) -> np.ndarray:
+    """int[P]: rank of each probe's own gallery image (row ``i`` of ``true_embeddings``)
+    among it and the distractors: ``1 + #{d : s_d >= s_true}``, capped at ``max_rank + 1``.
+
+    The iCartoonFace rule (the paper's and the official scorer's): a probe is correct at
+    rank 1 when its gallery image is closer than every distractor; other probes' gallery
+    images never compete. Engines and devices as in :func:`probe_ranks`.
+    """
+    probes = np.ascontiguousarray(probe_embeddings)
+    distractors = np.ascontiguousarray(distractor_embeddings)
+    true_items = np.ascontiguousarray(true_embeddings)
+    if true_items.shape != probes.shape:
+        raise ValueError(f"true gallery embeddings {true_items.shape} must match the probes {probes.shape}")
+    no_true_item = np.full(len(probes), -1, dtype=np.int64)
+    _check_shapes(probes, distractors, np.zeros(len(probes), dtype=np.int64), max_rank)
+    true_similarity = _dot_rows(_unit64(probes), _unit64(true_items)) if len(probes) else np.empty(0)
+    return _counted_ranks(probes, distractors, no_true_item, true_similarity, max_rank, device, engine)
+
+
+def _counted_ranks(probes: np.ndarray, gallery: np.ndarray, truth: np.ndarray,
+                   true_similarity: np.ndarray, max_rank: int, device: str | None,
+                   engine: str | None) -> np.ndarray:
+    """Ranks from the chosen engine; ``truth`` -1 means the true item is not in ``gallery``."""
     device = resolve_device(device)
     engine = engine or ("torch" if device.startswith("cuda") else "numpy")
     if engine not in ("numpy", "torch", "faiss") or (engine != "torch" and device != "cpu"):
@@ -301,7 +334,6 @@ def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
     if len(probes) == 0:
         return np.empty(0, dtype=np.int64)
     probes64 = _unit64(probes)
-    true_similarity = _dot_rows(probes64, _unit64(gallery[truth]))
     low, high = band_limits(true_similarity, gallery.shape[1])
     if engine == "torch":
         blocks = _torch_blocks(probes, gallery, truth, low, high, device)
@@ -309,11 +341,11 @@ def probe_ranks(probe_embeddings: np.ndarray, gallery_embeddings: np.ndarray,
         blocks = _faiss_blocks(_unit32(probes), gallery, truth, low, high, max_rank)
     else:
         blocks = _numpy_blocks(_unit32(probes), gallery, truth, low, high)
-    return ranks_from_blocks(blocks, probes64, gallery, truth, true_similarity, max_rank)
+    return ranks_from_blocks(blocks, probes64, gallery, true_similarity, max_rank)
 
 
 def ranks_from_blocks(blocks: Iterator[BlockCounts], probes64: np.ndarray, gallery: np.ndarray,
-                      truth: np.ndarray, true_similarity: np.ndarray, max_rank: int
+                      true_similarity: np.ndarray, max_rank: int
                       ) -> np.ndarray:
     """Add up the sure counts and the float64 verdicts on the band; cap at ``max_rank + 1``.
 
@@ -323,8 +355,7 @@ def ranks_from_blocks(blocks: Iterator[BlockCounts], probes64: np.ndarray, galle
     for block in tqdm(blocks, desc="probe ranks", unit="block", leave=False, disable=None):
         ahead[block.first:block.first + len(block.above)] += block.above
         open_pairs = ahead[block.band_probe] < max_rank
-        ahead += _ahead_in_band(probes64, gallery, truth, true_similarity,
-                                block.band_probe[open_pairs], block.band_gallery[open_pairs])
+        ahead += _ahead_in_band(probes64, gallery, true_similarity, block.band_probe[open_pairs], block.band_gallery[open_pairs])
     return np.minimum(ahead + 1, max_rank + 1)
 
 
@@ -349,21 +380,59 @@ def cmc_curve(ranks: np.ndarray, max_rank: int = DEFAULT_MAX_RANK) -> np.ndarray
     return np.cumsum(counts[1:max_rank + 1]) / max(len(ranks), 1)
 
 
+def distractor_steps(total: int) -> list[int]:
+    """Distractor counts of the rank-1 curve: 10, 100, 1,000 ... below ``total``, then ``total``."""
+    steps = [count for count in DISTRACTOR_STEPS if count < total]
+    return steps + [total] if total else []
+
+
+def rank1_by_distractor_count(probe_embeddings: np.ndarray, true_embeddings: np.ndarray,
+                              distractor_embeddings: np.ndarray, seed: int = DISTRACTOR_SUBSET_SEED,
+                              device: str | None = None) -> tuple[list[int], np.ndarray]:
+    """The paper's rank-1 against the number of distractors (its Fig. 7c).
+
+    One seeded permutation of the distractors; the subset of size ``n`` is its first ``n``
+    (so the subsets are nested and the curve can only fall). Returns the counts and
+    bool ``[len(counts), P]``: probe correct at rank 1 against that subset.
+    """
+    order = np.random.default_rng(seed).permutation(len(distractor_embeddings))
+    counts = distractor_steps(len(distractor_embeddings))
+    correct = [
+        distractor_ranks(probe_embeddings, true_embeddings, distractor_embeddings[order[:count]],
+                         max_rank=1, device=device) == 1
+        for count in counts
+    ]
+    return counts, np.array(correct, dtype=bool).reshape(len(counts), len(probe_embeddings))
+
+
 @dataclass(frozen=True)
 class IdentificationEvidence:
-    """Each probe's rank (from :func:`probe_ranks`) and the cap those ranks were made with."""
+    """Each probe's rank (from :func:`distractor_ranks`) and the cap those ranks were made with.
+
+    ``distractor_counts`` and ``correct_at`` (bool ``[len(distractor_counts), P]``) hold the
+    rank-1 curve over distractor subsets, when it was computed.
+    """
 
     ranks: np.ndarray
     max_rank: int = field(default=DEFAULT_MAX_RANK)
+    distractor_counts: tuple[int, ...] = ()
+    correct_at: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
     def __len__(self) -> int:
         return len(self.ranks)
 
     def take(self, indices: np.ndarray) -> IdentificationEvidence:
-        return IdentificationEvidence(self.ranks[indices], self.max_rank)
+        correct_at = self.correct_at[:, indices] if self.distractor_counts else self.correct_at
+        return IdentificationEvidence(self.ranks[indices], self.max_rank, self.distractor_counts, correct_at)
 
     def details(self) -> dict[str, Any]:
-        return {"cmc": cmc_curve(self.ranks, self.max_rank).tolist(), "probes": len(self.ranks)}
+        record: dict[str, Any] = {"cmc": cmc_curve(self.ranks, self.max_rank).tolist(), "probes": len(self.ranks)}
+        if self.distractor_counts:
+            record["rank1_vs_distractors"] = {
+                "distractors": list(self.distractor_counts),
+                "rank1": self.correct_at.mean(axis=1).tolist() if len(self.ranks) else [0.0] * len(self.distractor_counts),
+            }
+        return record
 
 
 def _check_k(evidence: IdentificationEvidence, k: int) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem, Roles
-from evaluator.metrics.identification import IdentificationEvidence, probe_ranks
+from evaluator.metrics.identification import IdentificationEvidence, distractor_ranks, rank1_by_distractor_count
 from evaluator.metrics.verification import VerificationEvidence, pair_similarities
 from evaluator.output_files import OutputError, check_finite, check_matrix, load_npy
 from evaluator.tasks import Evidences, ScoringOptions, TaskType, TaskWords, register_task
@@ -66,25 +66,21 @@ def evidence(
 def identification_evidence(
     built: BuiltBenchmark, roles: Roles, embeddings: np.ndarray, inputs: list[ManifestItem], device: str | None
 ) -> IdentificationEvidence:
-    """Each probe's rank of its identity's gallery image among all gallery images."""
+    """Each probe ranked against the distractors plus its own gallery image (roles.probe_gallery),
+    and rank-1 against seeded subsets of the distractors."""
     row = _rows(inputs)
-    identity = {item.id: str(item.identity) for item in inputs}
-    gallery_positions: dict[str, list[int]] = {}
-    for position, item_id in enumerate(roles.gallery):
-        gallery_positions.setdefault(identity[item_id], []).append(position)
-    true_gallery_index = []
-    for probe in roles.probes:
-        positions = gallery_positions.get(identity[probe], [])
-        if len(positions) != 1:
-            raise ValueError(
-                f"{built.folder}/roles.json: probe {probe!r} has {len(positions)} gallery images of its identity, "
-                "expected exactly 1; rebuild the benchmark"
-            )
-        true_gallery_index.append(positions[0])
+    missing = [probe for probe in roles.probes if probe not in roles.probe_gallery]
+    if missing or not roles.distractors:
+        raise ValueError(
+            f"{built.folder}/roles.json: expected a gallery image for every probe and a distractor set "
+            f"({len(missing)} probes lack one); rebuild the benchmark"
+        )
     probes = embeddings[[row[item_id] for item_id in roles.probes]]
-    gallery = embeddings[[row[item_id] for item_id in roles.gallery]]
-    ranks = probe_ranks(probes, gallery, np.array(true_gallery_index, dtype=np.int64), device=device)
-    return IdentificationEvidence(ranks)
+    true_items = embeddings[[row[roles.probe_gallery[item_id]] for item_id in roles.probes]]
+    distractors = embeddings[[row[item_id] for item_id in roles.distractors]]
+    ranks = distractor_ranks(probes, true_items, distractors, device=device)
+    counts, correct_at = rank1_by_distractor_count(probes, true_items, distractors, device=device)
+    return IdentificationEvidence(ranks, distractor_counts=tuple(counts), correct_at=correct_at)
 
 
 def verification_evidence(roles: Roles, embeddings: np.ndarray, inputs: list[ManifestItem]) -> VerificationEvidence:
@@ -118,7 +114,8 @@ def readme_sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> list[str]
     roles = built.roles
     if roles is not None:
         lines.append(
-            f"- held out: {len(roles.probes)} probes searched in a gallery of {len(roles.gallery)} images; "
+            f"- held out: {len(roles.probes)} probes, each searched in {len(roles.distractors)} distractors plus "
+            f"its own identity's gallery image ({len(roles.gallery)} gallery images in all); "
             f"{len(roles.pairs)} verification pairs (half positive, half negative). Which test image plays "
             "which role stays on the evaluator side."
         )
@@ -135,7 +132,9 @@ IDENTIFICATION_VERIFICATION = register_task(TaskType(
         container_inputs="the test face images with their face `box` `[x1, y1, x2, y2]` in image pixels",
         scoring=(
             "Embeddings are L2-normalised and compared by cosine similarity: each probe is ranked against the "
-            "gallery (CMC), each pair is scored for verification (ROC, AUC, best accuracy by 10-fold "
+            "distractors plus its own identity's one gallery image, other probe identities never competing; a "
+            "distractor that ties the true image ranks above it (CMC, rank-1 against the number of "
+            "distractors); each pair is scored for verification (ROC, AUC, best accuracy by 10-fold "
             "cross-validation, TAR at FAR)."
         ),
     ),
@@ -145,5 +144,5 @@ IDENTIFICATION_VERIFICATION = register_task(TaskType(
     evidence=evidence,
     readme_sizes=readme_sizes,
     item_fields=("box",),
-    figures=("cmc", "roc"),
+    figures=("cmc", "rank1_distractors", "roc"),
 ))

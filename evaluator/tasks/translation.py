@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from datasets.build import BuiltBenchmark
+from datasets.build import BuiltBenchmark, fid_resolution
 from datasets.manifest import ManifestItem
 from evaluator.metrics.generation import GenerationEvidence
 from evaluator.metrics.inception import load_extractor
@@ -96,7 +96,11 @@ def evidence(
     built: BuiltBenchmark, outputs: list[Path], inputs: list[ManifestItem], references: list[ManifestItem],
     options: ScoringOptions,
 ) -> tuple[Evidences, dict[str, Any]]:
-    """Features of the outputs, the input photos and the reference cartoons, from one extractor."""
+    """Features of the outputs, the input photos and the reference cartoons, from one extractor.
+
+    The record names the extractor, its weights and ``fid_resolution``: the side of the square
+    images compared (outputs have their input's size), 256 for a build from the real data.
+    """
     if options.extractor is None:
         extractor = load_extractor(device=options.device, progress=True)
     else:
@@ -109,7 +113,12 @@ def evidence(
         weights_sha256=extractor.weights_sha256,
         standard=extractor.standard,
     )
-    record = {"name": extractor.name, "weights_sha256": extractor.weights_sha256, "standard": bool(extractor.standard)}
+    record = {
+        "name": extractor.name,
+        "weights_sha256": extractor.weights_sha256,
+        "standard": bool(extractor.standard),
+        "fid_resolution": fid_resolution(built.folder, inputs + references),
+    }
     return {"generation": generation}, record
 
 

@@ -28,7 +28,9 @@ from django.db import DatabaseError, connections
 from django.db.models import Count, Max
 from django.http import parse_cookie
 
+from benchmarks.models import Benchmark, ProtocolVersion
 from leaderboards.table import VERSION_RECHECK_S
+from submissions.models import MetricValue, Status, Submission
 
 PAGE_PATH = re.compile(r"^/(benchmarks/[-\w]+/)?$")  # the home page and each benchmark page
 PAGE_TTL_S = 300  # as the view's own page cache: edits that move no version number show after this
@@ -41,9 +43,6 @@ Headers = list[tuple[str, str]]
 
 def site_version() -> tuple[Any, ...]:
     """Numbers that move whenever any leaderboard page can change (two cheap aggregates and a count)."""
-    from benchmarks.models import Benchmark, ProtocolVersion
-    from submissions.models import MetricValue, Status, Submission
-
     values = MetricValue.objects.aggregate(newest=Max("id"), count=Count("id"))
     shown = Submission.objects.filter(status=Status.FINISHED, is_public=True).count()
     benchmarks = Benchmark.objects.aggregate(updated=Max("updated"), count=Count("id"))

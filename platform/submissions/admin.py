@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from submissions.jobs import cancel_submission, queue_evaluation
+from submissions.jobs import cancel_submission
+from submissions.queueing import queue_evaluation
 from submissions.models import MetricValue, Result, Status, Submission
 
 

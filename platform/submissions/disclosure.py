@@ -26,7 +26,7 @@ from submissions import access
 from submissions.models import Result, Submission
 from submissions.plots import available_plots
 
-AGGREGATE_PLOTS = ("cmc", "roc")
+AGGREGATE_PLOTS = ("cmc", "rank1_distractors", "roc")  # curves that count items but name none
 TOPK_FUNCTIONS = {"topk_error": "error", "topk_precision": "precision"}
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from evaluator.folders import sweep_scratch_folders
 from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
+from evaluator.runners import make_runner
 from registry.policy import pull_settings
 from submissions.models import (
     FINAL_STATUSES,
@@ -168,11 +169,13 @@ class SweepReport:
     scratch_removed: list[str] = field(default_factory=list)
 
 
-def sweep_stale_jobs(now: datetime | None = None, enqueue: bool = True) -> SweepReport:
+def sweep_stale_jobs(now: datetime | None = None) -> SweepReport:
     """Requeue running jobs whose heartbeat stopped; fail those out of attempts.
 
-    Also resends queued jobs whose message never reached the broker (no
-    task id after the stale interval), so a submission is never lost.
+    Also finds queued jobs whose message never reached the broker (no task
+    id after the stale interval). The report's ``requeued`` and ``resent``
+    jobs still need their message: ``submissions.tasks.sweep_and_requeue``
+    sends them, so a submission is never lost.
     """
     now = now or timezone.now()
     report = SweepReport()
@@ -193,9 +196,6 @@ def sweep_stale_jobs(now: datetime | None = None, enqueue: bool = True) -> Sweep
     cutoff = now - timedelta(seconds=settings.TOONBENCH_HEARTBEAT_STALE_S)
     orphans = Submission.objects.filter(status=Status.QUEUED, celery_task_id="", created__lt=cutoff)
     report.resent = [pk for pk in orphans.values_list("pk", flat=True) if pk not in report.requeued]
-    if enqueue:
-        for pk in report.requeued + report.resent:
-            queue_evaluation(pk)
     report.scratch_removed = sweep_scratch()
     return report
 
@@ -208,28 +208,6 @@ def sweep_scratch() -> list[str]:
         [str(pk) for pk in running],
         min_age_s=settings.TOONBENCH_HEARTBEAT_STALE_S,
     )
-
-
-def queue_evaluation(submission_id: int) -> str:
-    """Send the job's message to the ``evaluate`` queue; returns the task id ('' if the broker failed).
-
-    A failure leaves the submission queued without a task id; the sweep
-    resends it later.
-    """
-    from submissions.tasks import evaluate_submission
-
-    try:
-        sent = evaluate_submission.apply_async(args=(submission_id,), queue="evaluate")
-    except Exception:
-        logger.exception("could not queue submission %s; the sweep will retry", submission_id)
-        return ""
-    Submission.objects.filter(pk=submission_id).update(celery_task_id=sent.id)
-    return str(sent.id)
-
-
-def queue_on_commit(submission: Submission) -> None:
-    """Queue the job once the transaction that stored the submission commits."""
-    transaction.on_commit(lambda: queue_evaluation(submission.pk))
 
 
 def cancel_submission(submission: Submission, reason: str = "cancelled by its owner") -> bool:
@@ -252,7 +230,7 @@ def evaluate(submission_id: int, worker: str = "", task_id: str = "") -> str:
     try:
         with artefact_file(submission) as artefact:
             request = evaluation_request(submission, artefact)
-            runner = make_runner(submission, artefact)
+            runner = runner_for_submission(submission, artefact)
             return run_evaluation(request, store, runner)
     except Exception as exc:
         logger.exception("could not start the evaluation of submission %s", submission_id)
@@ -277,16 +255,14 @@ def evaluation_request(submission: Submission, artefact: Path | None) -> Evaluat
     )
 
 
-def make_runner(submission: Submission, artefact: Path | None) -> Any:
+def runner_for_submission(submission: Submission, artefact: Path | None) -> Any:
     """The runner for this submission's kind (None for predictions: nothing runs)."""
-    from evaluator.runners import make_runner as runner_for
-
     if submission.kind == Kind.PREDICTIONS:
         return None
     if submission.kind == Kind.LOCAL:
         if settings.TOONBENCH_RUNNER != "local" and not submission.is_baseline:
             raise JobError("local commands run only for bundled baselines or with TOONBENCH_RUNNER=local")
-        return runner_for(
+        return make_runner(
             "local",
             command=local_command(submission.command),
             cwd=settings.REPO_ROOT,
@@ -300,11 +276,11 @@ def make_runner(submission: Submission, artefact: Path | None) -> Any:
         "max_image_ratio": settings.TOONBENCH_MAX_IMAGE_RATIO,
     }
     if submission.kind == Kind.TARBALL:
-        return runner_for("docker", tarball=artefact, **docker_options)
+        return make_runner("docker", tarball=artefact, **docker_options)
     if not submission.resolved_ref:
         raise JobError("the image reference was not pinned to a digest when submitted; submit it again")
     job_log = partial(DjangoJobStore().set_log_tail, str(submission.pk))  # pull progress, until the run's own log
-    return runner_for("docker", image=submission.resolved_ref, pull=pull_settings(log=job_log), **docker_options)
+    return make_runner("docker", image=submission.resolved_ref, pull=pull_settings(log=job_log), **docker_options)
 
 
 def local_command(command: list[str]) -> list[str]:

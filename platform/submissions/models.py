@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 
 from benchmarks.models import Benchmark, ProtocolVersion
+from evaluator import status as status_vocabulary
+from evaluator.status import JobStatus
 
 
 class Kind(models.TextChoices):
@@ -25,20 +27,12 @@ class Kind(models.TextChoices):
     LOCAL = "local", "Bundled baseline command"
 
 
-class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SCORING = "scoring", "Scoring"
-    FINISHED = "finished", "Finished"
-    FAILED = "failed", "Failed"
-    TIMED_OUT = "timed_out", "Timed out"
-    OUT_OF_MEMORY = "out_of_memory", "Out of memory"
-    CANCELLED = "cancelled", "Cancelled"
+# One vocabulary (evaluator.status): a new status is one edit there.
+Status = models.TextChoices("Status", [(status.name, (status.value, status.label)) for status in JobStatus])
 
-
-ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.SCORING)
-IN_PROGRESS_STATUSES = (Status.RUNNING, Status.SCORING)
-FINAL_STATUSES = (Status.FINISHED, Status.FAILED, Status.TIMED_OUT, Status.OUT_OF_MEMORY, Status.CANCELLED)
+ACTIVE_STATUSES = tuple(Status(status.value) for status in status_vocabulary.ACTIVE_STATUSES)
+IN_PROGRESS_STATUSES = tuple(Status(status.value) for status in status_vocabulary.IN_PROGRESS_STATUSES)
+FINAL_STATUSES = tuple(Status(status.value) for status in status_vocabulary.FINAL_STATUSES)
 # Submissions that do not use up the daily quota: the participant got nothing for them.
 QUOTA_EXEMPT_STATUSES = (Status.FAILED, Status.CANCELLED)
 

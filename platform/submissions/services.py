@@ -16,7 +16,7 @@ from django.db import transaction
 
 from benchmarks.models import Benchmark
 from registry.policy import ImageRefused, pin_image
-from submissions.jobs import queue_on_commit
+from submissions.queueing import queue_on_commit
 from submissions.models import Kind, Submission
 from submissions.quota import check_quota, reserve_submission
 

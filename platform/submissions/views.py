@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from submissions import access, actions, disclosure
 from submissions.forms import SubmissionForm, open_benchmarks
 from submissions.models import Status, Submission
-from submissions.plots import PLOT_TITLES, plot_path
+from submissions.plots import plot_path, plot_title
 from submissions.quota import QuotaExceeded, remaining_submissions
 from submissions.services import SubmissionRefused, create_submission
 from submissions.uploads import install_size_cap
@@ -102,7 +102,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "result": result,
         "metric_rows": metric_rows,
         "per_class": disclosure.per_class_table(disclosure.per_class_rates(submission.benchmark, result)) if own_details else {},
-        "plots": [(name, PLOT_TITLES[name]) for name in disclosure.visible_plots(request.user, result)] if result else [],
+        "plots": [(name, plot_title(name)) for name in disclosure.visible_plots(request.user, result)] if result else [],
         "show_log": access.can_see_logs(request.user, submission),
         "can_manage": access.can_manage(request.user, submission),
         "poll_seconds": ACTIVE_POLL_SECONDS,

@@ -19,7 +19,6 @@ for _path in (PLATFORM_DIR.parent, PLATFORM_DIR):
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "toonbench_site.settings")
 
 from celery import Celery  # noqa: E402
-from celery.signals import worker_ready  # noqa: E402
 
 app = Celery("toonbench_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -33,11 +32,3 @@ def _make_broker_folders(sender: Celery, **_: object) -> None:
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
-
-
-@worker_ready.connect
-def _sweep_on_start(**_: object) -> None:
-    """A restarted worker first requeues the jobs its dead predecessor left behind."""
-    from submissions.jobs import sweep_stale_jobs
-
-    sweep_stale_jobs()

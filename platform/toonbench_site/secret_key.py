@@ -2,13 +2,16 @@
 
 Every process of one deployment (web server workers, evaluation worker,
 ``manage.py`` commands) reads the same file; the first to start creates it
-atomically (``O_EXCL``), so processes starting together agree on one key.
+atomically (written to a private temporary file, then hard-linked into
+place), so processes starting together agree on one key and never read a
+half-written file.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -19,12 +22,17 @@ MIN_KEY_CHARS = 50
 def read_or_create_secret_key(path: Path) -> str:
     """The key stored at ``path`` (mode 0600), written there first if the file does not exist."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _read_key(path)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_urlsafe(64))
+    descriptor, draft = tempfile.mkstemp(prefix=".secret_key-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
     return _read_key(path)
 
 

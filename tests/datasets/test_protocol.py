@@ -115,8 +115,8 @@ def face_dataset(folder: Path, sizes: list[int], unlabelled: int = 5, seed: int 
 
 
 FACE_PARAMS = {
-    "probe_identities": 10,
-    "seen_probe_fraction": 0.4,
+    "seen_probe_identities": 4,
+    "unseen_probe_identities": 6,
     "probes_per_identity": [2, 4],
     "distractor_identities": 12,
     "verification_pairs": 15,
@@ -146,6 +146,9 @@ def test_face_split_gives_each_probe_identity_exactly_one_gallery_image(faces) -
     assert len(probe_identities) == 10
     for identity in probe_identities:
         assert sum(by_id[g] == identity for g in roles.gallery) == 1
+    assert sorted(roles.probe_gallery) == roles.probes
+    assert all(by_id[p] == by_id[g] for p, g in roles.probe_gallery.items())
+    assert set(roles.gallery) == set(roles.distractors) | set(roles.probe_gallery.values())
     assert roles.probes == sorted(roles.probes) and roles.gallery == sorted(roles.gallery)
     assert not set(roles.probes) & set(roles.gallery)
     assert all(assignment.splits[i] == "test" for i in roles.probes + roles.gallery)
@@ -161,16 +164,18 @@ def test_face_split_draws_probes_per_identity_within_the_range(faces) -> None:
 
 
 def test_face_split_keeps_distractors_out_of_train_and_probes(faces) -> None:
+    """One image per distractor identity, plus every face of no identity (-1)."""
     _, items, assignment = faces
     roles = assignment.roles
+    by_id = {item.id: item.identity for item in items}
     train_identities = identities_of(items, [i for i, s in assignment.splits.items() if s == "train"])
     probe_identities = identities_of(items, roles.probes)
-    distractors = identities_of(items, roles.gallery) - probe_identities
-    assert len(distractors) == 12
-    assert not distractors & train_identities
-    for identity in distractors:
-        members = {item.id for item in items if item.identity == identity}
-        assert members <= set(roles.gallery)
+    labelled = [d for d in roles.distractors if by_id[d] != "-1"]
+    assert len(labelled) == len(identities_of(items, labelled)) == 12
+    assert not identities_of(items, labelled) & (train_identities | probe_identities)
+    assert sorted(d for d in roles.distractors if by_id[d] == "-1") == sorted(
+        item.id for item in items if item.identity == "-1")
+    assert all(assignment.splits[d] == "test" for d in roles.distractors)
 
 
 def test_face_split_has_seen_and_unseen_probe_identities(faces) -> None:
@@ -178,10 +183,10 @@ def test_face_split_has_seen_and_unseen_probe_identities(faces) -> None:
     train_identities = identities_of(items, [i for i, s in assignment.splits.items() if s == "train"])
     probe_identities = identities_of(items, assignment.roles.probes)
     seen = probe_identities & train_identities
-    assert len(seen) == 4  # round(10 * 0.4)
+    assert len(seen) == 4
     assert len(probe_identities - train_identities) == 6
     unlabelled = [item.id for item in items if item.identity == "-1"]
-    assert all(assignment.splits[i] == "train" for i in unlabelled)
+    assert all(assignment.splits[i] == "test" for i in unlabelled)  # distractors, never training
 
 
 def test_face_split_pairs_use_only_identities_absent_from_training(faces) -> None:
@@ -206,7 +211,7 @@ def test_face_split_positives_are_the_least_similar_and_negatives_the_most_simil
     folder, items, assignment = faces
     train_identities = identities_of(items, [i for i, s in assignment.splits.items() if s == "train"])
     eligible = [i for i in sorted(items, key=lambda i: i.id)
-                if assignment.splits[i.id] == "test" and i.identity not in train_identities]
+                if assignment.splits[i.id] == "test" and i.identity not in train_identities and i.identity != "-1"]
     features = face_features(eligible, folder)
     similarity = features @ features.T  # brute force over every pair
     index = {item.id: n for n, item in enumerate(eligible)}
@@ -237,36 +242,40 @@ def test_face_split_is_deterministic(faces) -> None:
 
 def test_face_counts_scale_the_paper_counts() -> None:
     paper = FaceIdentitiesParams()
-    assert (paper.probe_identities, paper.distractor_identities, paper.verification_pairs) == (2000, 2500, 3000)
+    assert (paper.seen_probe_identities, paper.unseen_probe_identities) == (1200, 800)
+    assert (paper.distractor_identities, paper.verification_pairs) == (2500, 3000)
     tenth = face_counts(FaceIdentitiesParams(scale=0.1))
-    assert (tenth.seen_probe_identities, tenth.unseen_probe_identities) == (100, 100)
+    assert (tenth.seen_probe_identities, tenth.unseen_probe_identities) == (120, 80)
     assert (tenth.distractor_identities, tenth.verification_pairs) == (250, 300)
     hundredth = face_counts(FaceIdentitiesParams(scale=0.01))
     assert (hundredth.seen_probe_identities + hundredth.unseen_probe_identities, hundredth.distractor_identities) == (20, 25)
     tiny = face_counts(FaceIdentitiesParams(scale=1e-5))
-    assert (tiny.seen_probe_identities + tiny.unseen_probe_identities, tiny.distractor_identities, tiny.verification_pairs) == (1, 1, 1)
+    assert (tiny.seen_probe_identities + tiny.unseen_probe_identities, tiny.distractor_identities, tiny.verification_pairs) == (2, 1, 1)
 
 
 def test_face_split_applies_the_scale_to_every_count(tmp_path: Path) -> None:
     items = face_dataset(tmp_path, [6] * 30)
-    params = FaceIdentitiesParams(scale=0.5, probe_identities=16, seen_probe_fraction=0.5,
+    params = FaceIdentitiesParams(scale=0.5, seen_probe_identities=8, unseen_probe_identities=8,
                                   probes_per_identity=(2, 2), distractor_identities=10, verification_pairs=8)
     roles = face_identities_split(items, params, 1, tmp_path).roles
     assert len(roles.probes) == 8 * 2
-    assert len(roles.gallery) == 8 + 5 * 6
+    assert len(roles.distractors) == 5 + 5  # one image per distractor identity, plus the five -1 faces
+    assert len(roles.gallery) == 8 + 5 + 5
     assert len(roles.pairs) == 2 * 4
 
 
 def test_face_split_names_the_spec_fields_when_identities_run_out(tmp_path: Path) -> None:
     items = face_dataset(tmp_path, [4] * 8)
-    params = FaceIdentitiesParams(probe_identities=4, distractor_identities=6, verification_pairs=2)
+    params = FaceIdentitiesParams(seen_probe_identities=2, unseen_probe_identities=2, distractor_identities=6,
+                                  verification_pairs=2)
     with pytest.raises(ValueError, match=r"6 distractor identities .* only 4 remain; lower split.distractor_identities"):
         face_identities_split(items, params, 0, tmp_path)
 
 
 def test_face_split_names_the_spec_field_when_pairs_run_out(tmp_path: Path) -> None:
     items = face_dataset(tmp_path, [4] * 8)
-    params = FaceIdentitiesParams(probe_identities=2, distractor_identities=2, verification_pairs=500)
+    params = FaceIdentitiesParams(seen_probe_identities=1, unseen_probe_identities=1, distractor_identities=2,
+                                  verification_pairs=500)
     with pytest.raises(ValueError, match="lower split.verification_pairs"):
         face_identities_split(items, params, 0, tmp_path)
 

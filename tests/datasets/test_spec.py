@@ -38,7 +38,9 @@ def test_the_protocols_follow_the_papers() -> None:
     assert len(toonnet.classes) == 12 and toonnet.split.params.model_dump() == {"test_fraction": 0.3}
     assert len(illustration.classes) == 23 and illustration.split.params.model_dump() == {"test_fraction": 0.2}
     faces = load_spec("icartoonface")
-    assert faces.split.params.probe_identities == 2000
+    assert faces.split.params.seen_probe_identities == 1200
+    assert faces.split.params.unseen_probe_identities == 800
+    assert faces.dataset.options.enlarged_rate == 1.0
     assert faces.split.params.distractor_identities == 2500
     assert faces.split.params.verification_pairs == 3000
 

@@ -33,10 +33,13 @@ TOONNET_CLASSES = ["android robot", "car", "elephant", "dog", "flower", "cat", "
 SPEC_HASHES = {
     ("cartoonization", "default"): "93eae1cfd49a4fe9f4d06af736b81991fac92a064db4bdf66a8864aac10d150d",
     ("cartoonization", "tiny"): "1902b7a3f79d8dc3120303fea2b76f2f5a7798eca0e4b70172fc0eeb8fa94243",
-    ("icartoonface", "default"): "67c4e2ad7e25afbfe01203841ad16ad758d82185d9f17a4418239fa2217020bd",
-    ("icartoonface", "tiny"): "a201873d9862d54edd432ecf32d3dcbcbb8be8bd69df735dfec48a376cf68aea",
-    ("illustration", "default"): "e86531b3205ca8315f0ea6c2229fe61df6474e45aedc8834388c671b298c4e5b",
-    ("illustration", "tiny"): "6027ad6855808cab81678d643a53865e2c4f9ca0256707179becde8401b6b799",
+    # icartoonface: per-probe galleries, 1,200 + 800 probe identities, enlarged rate 1.0 (new protocol)
+    ("icartoonface", "default"): "33be875f99c1e53746acbcc29580408f6105b859dcae3997be49ee9bbc7c5564",
+    ("icartoonface", "official"): "80ad905fc17eddb6f12a08ef0b084e1b9f4e0e271201390695b84637a1735981",
+    ("icartoonface", "tiny"): "7cb72fdd918b717adcb62d9bb7405243e87528b935b3dbcc435821a6453fc09a",
+    # illustration: real builds keep the published curated/train + curated/val split (real_split)
+    ("illustration", "default"): "5ce1a559ce21c754f7d4c1eb06262906609181cf683430d89b86bc6d3d934ca4",
+    ("illustration", "tiny"): "fad112c6c31a86ef8464c28952a35d08a991234f8b8df644ad3422dd03d1b3bc",
     ("toonnet", "default"): "691573fe2ac920d6306d519a9e35cd3de4a254bdd8599a5da52e45111971e83f",
     ("toonnet", "tiny"): "b1a550a849cdf94ed51813d8f8e24c6c587e22d83683d7e5e270c3b43f2c7cd4",
 }

@@ -180,15 +180,17 @@ def test_one_hot_identity_embeddings_identify_and_verify_perfectly(faces, tmp_pa
 
 
 def brute_force_ranks(benchmark: BuiltBenchmark, embeddings: np.ndarray) -> np.ndarray:
+    """Each probe against the distractors plus its own identity's gallery image (ties count against)."""
     row, identities = identity_rows(benchmark)
     unit = embeddings.astype(np.float64) / np.linalg.norm(embeddings.astype(np.float64), axis=1, keepdims=True)
-    gallery = [row[g] for g in benchmark.roles.gallery]
+    distractors = [row[d] for d in benchmark.roles.distractors]
     ranks = []
     for probe in benchmark.roles.probes:
-        similarities = unit[gallery] @ unit[row[probe]]
-        true = [position for position, g in enumerate(gallery) if identities[g] == identities[row[probe]]]
+        true = [g for g in benchmark.roles.gallery if g not in set(benchmark.roles.distractors)
+                and identities[row[g]] == identities[row[probe]]]
         assert len(true) == 1
-        ranks.append(1 + int((similarities > similarities[true[0]]).sum()))
+        target = unit[row[true[0]]] @ unit[row[probe]]
+        ranks.append(1 + int((unit[distractors] @ unit[row[probe]] >= target).sum()))
     return np.array(ranks)
 
 
@@ -208,13 +210,13 @@ def test_random_embeddings_match_a_brute_force_numpy_reference(faces, tmp_path):
     assert set(result.ci95) == {metric.name for metric in faces.spec.metrics if metric.leaderboard}
 
 
-def test_face_results_draw_a_cmc_and_a_roc(faces, tmp_path):
+def test_face_results_draw_a_cmc_a_distractor_curve_and_a_roc(faces, tmp_path):
     from evaluator.plots import draw_all
 
     embeddings = np.random.default_rng(9).normal(size=(len(input_items(faces)), 8)).astype(np.float32)
     result = score_outputs(faces, write_embeddings(tmp_path / "output", embeddings), resamples=20)
     drawn = draw_all(result, tmp_path / "plots", task_of(faces.spec).figures)
-    assert [path.name for path in drawn] == ["cmc.png", "roc.png"]
+    assert [path.name for path in drawn] == ["cmc.png", "rank1_vs_distractors.png", "roc.png"]
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in drawn)
 
 

@@ -22,7 +22,7 @@ from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
 from evaluator.archives import ArchiveError, ArchiveLimits, extract_predictions
 from evaluator.jobs import EvaluationRequest, run_evaluation
-from submissions import jobs
+from submissions import jobs, queueing
 from submissions.models import Result, Status, Submission
 from toonbench_site.celery import app as celery_app
 from toonnet_outputs import predictions_zip, seeded_scores, true_class_indices
@@ -211,14 +211,14 @@ def test_the_sweep_requeues_a_dead_job_then_gives_up_after_the_bound(
     long_ago = timezone.now() - timedelta(seconds=60)
     Submission.objects.filter(pk=submission.pk).update(heartbeat_at=long_ago)
 
-    report = jobs.sweep_stale_jobs()
+    report = queueing.sweep_and_requeue()
     assert report.requeued == [submission.pk] and report.failed == []
     submission.refresh_from_db()
     assert submission.status == Status.FINISHED and submission.attempts == 2
     assert Result.objects.filter(submission=submission).count() == 1
 
     Submission.objects.filter(pk=submission.pk).update(status=Status.RUNNING, heartbeat_at=long_ago)
-    report = jobs.sweep_stale_jobs()
+    report = queueing.sweep_and_requeue()
     assert report.failed == [submission.pk] and report.requeued == []
     submission.refresh_from_db()
     assert submission.status == Status.FAILED
@@ -230,7 +230,7 @@ def test_the_sweep_leaves_jobs_with_a_fresh_heartbeat_alone(
 ) -> None:
     submission = command_submission(alice, toonnet)
     jobs.claim_job(submission.pk)
-    report = jobs.sweep_stale_jobs(enqueue=False)
+    report = jobs.sweep_stale_jobs()
     assert report.requeued == [] and report.failed == []
     assert Submission.objects.get(pk=submission.pk).status == Status.RUNNING
 

@@ -115,7 +115,7 @@ def test_the_sweep_removes_scratch_folders_of_jobs_that_are_not_running(
         hour_ago = time.time() - 3600
         os.utime(folder, (hour_ago, hour_ago))
 
-    report = jobs.sweep_stale_jobs(enqueue=False)
+    report = jobs.sweep_stale_jobs()
 
     assert report.scratch_removed == [left.name]
     assert sorted(path.name for path in work_root.iterdir()) == [kept.name]

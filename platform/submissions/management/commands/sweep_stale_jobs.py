@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from submissions.chunked import remove_abandoned_uploads
-from submissions.jobs import sweep_stale_jobs
+from submissions.queueing import sweep_and_requeue
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
-            report = sweep_stale_jobs()
+            report = sweep_and_requeue()
             removed_uploads = remove_abandoned_uploads()
             for label, ids in (("requeued", report.requeued), ("failed", report.failed), ("resent", report.resent)):
                 if ids:
