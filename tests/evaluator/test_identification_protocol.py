@@ -107,3 +107,13 @@ def test_distractor_steps_are_capped_at_what_the_protocol_has():
     assert distractor_steps(2500) == [10, 100, 1000, 2500]
     assert distractor_steps(100) == [10, 100]
     assert distractor_steps(7) == [7]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("case", [random_case, tied_case])
+def test_gpu_and_cpu_agree_on_per_probe_ranks(case):
+    p, own, d = case()
+    for max_rank in (1, 5, 50):
+        np.testing.assert_array_equal(distractor_ranks(p, own, d, max_rank, device="cuda"),
+                                      distractor_ranks(p, own, d, max_rank, device="cpu"))

@@ -11,7 +11,8 @@ from evaluator.metrics import METRICS
 from evaluator.metrics.frechet import fid_from_features, frechet_distance, gaussian_stats, kid, kid_subsets
 from evaluator.metrics.generation import GenerationEvidence
 from evaluator.metrics.inception import FID_WEIGHTS_FILE, FidWeightsMissing, load_extractor, seeded_state_dict
-from evaluator.metrics.intervals import jackknife_ci
+from evaluator.metrics.bootstrap import bootstrap_ci
+from evaluator.metrics.intervals import jackknife_ci, metric_interval
 
 
 def random_gaussian(dim, seed):
@@ -208,7 +209,29 @@ def test_fid_metric_compares_outputs_with_the_chosen_reference():
         out.mean(0), np.cov(out, rowvar=False), ref.mean(0), np.cov(ref, rowvar=False)))
     assert against_photos == pytest.approx(scipy_frechet(
         out.mean(0), np.cov(out, rowvar=False), photo.mean(0), np.cov(photo, rowvar=False)))
-    assert definition.resamples < 1000 and definition.higher_is_better is False
+    assert definition.interval == "jackknife" and definition.higher_is_better is False
+    for reference, estimate in (("cartoon", against_cartoons), ("photo", against_photos)):
+        low, high = jackknife_ci(definition.fn, evidence, definition.params_model(reference=reference))
+        assert low <= estimate <= high and high > low
+
+
+def test_the_fid_and_kid_intervals_contain_their_estimate_where_the_bootstrap_did_not():
+    """Wide features, few rows: every bootstrap resample repeats rows, so the resampled FIDs all
+    land above the estimate and the old percentile interval missed it; the jackknife's holds it."""
+    rng = np.random.default_rng(11)
+    evidence = GenerationEvidence(
+        output_features=rng.standard_normal((40, 64)), photo_features=rng.standard_normal((40, 64)),
+        reference_features=rng.standard_normal((60, 64)) + 0.2,
+        extractor_name="seeded-inception", weights_sha256="ab" * 32, standard=False)
+    fid_definition, kid_definition = METRICS.get("fid"), METRICS.get("kid")
+    fid_params = fid_definition.params_model(reference="cartoon")
+    estimate = fid_definition.fn(evidence, fid_params)
+    assert bootstrap_ci(fid_definition.fn, evidence, fid_params, resamples=50)[0] > estimate
+    low, high = metric_interval(fid_definition, evidence, fid_params)
+    assert low <= estimate <= high
+    kid_params = kid_definition.params_model(reference="cartoon", subsets=5)
+    low, high = metric_interval(kid_definition, evidence, kid_params)
+    assert low <= kid_definition.fn(evidence, kid_params) <= high
 
 
 def test_take_resamples_outputs_with_their_photos_and_keeps_the_reference():

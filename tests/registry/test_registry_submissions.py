@@ -92,7 +92,7 @@ def test_a_pushed_then_pulled_image_finishes_with_the_exact_expected_metric_and_
 
 
 def test_submit_image_pushes_a_reference_only_the_local_engine_has(  # type: ignore[no-untyped-def]
-    live_server, platform_registry, toonnet, alice, cli_config, engine, index_scores_image, capsys
+    live_server, platform_registry, toonnet, alice, toonnet_built, cli_config, engine, index_scores_image, capsys
 ) -> None:
     cli(capsys, "--server", live_server.url, "login", "-u", "alice", "-p", "correct horse battery")
     code, out, err = cli(capsys, "submit", "toonnet", "--image", index_scores_image, "--method", "engine reference")
@@ -103,6 +103,29 @@ def test_submit_image_pushes_a_reference_only_the_local_engine_has(  # type: ign
     assert submission.image_ref == reference
     assert submission.resolved_ref == f"{platform_registry.address}/alice/index_scores@{pushed_digest(engine, reference)}"
     forget(engine, reference, submission.resolved_ref)
+    assert jobs.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
+    submission.refresh_from_db()
+    assert submission.result.metrics["top1_error"] == pytest.approx(expected_top1_error(toonnet_built), abs=1e-12)
+    forget(engine, submission.resolved_ref)
+
+
+def test_a_docker_save_tarball_through_the_cli_finishes_with_the_exact_expected_metric(  # type: ignore[no-untyped-def]
+    live_server, toonnet, alice, toonnet_built, cli_config, engine, index_scores_image, capsys, tmp_path
+) -> None:
+    tarball = tmp_path / "model.tar"
+    with tarball.open("wb") as sink:
+        for chunk in engine.images.get(index_scores_image).save(named=True):
+            sink.write(chunk)
+    cli(capsys, "--server", live_server.url, "login", "-u", "alice", "-p", "correct horse battery")
+    code, out, err = cli(capsys, "submit", "toonnet", "--tarball", str(tarball), "--method", "saved model")
+    assert code == 0, err
+    submission = Submission.objects.get(pk=submission_id(out))
+    assert submission.kind == "tarball"
+    assert jobs.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
+    submission.refresh_from_db()
+    assert submission.result.metrics["top1_error"] == pytest.approx(expected_top1_error(toonnet_built), abs=1e-12)
+    limits = submission.effective_limits
+    assert limits["cpus"] <= min(4, engine.info()["NCPU"]) and limits["gpus"] == 0
 
 
 def closed_port() -> int:
