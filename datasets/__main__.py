@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from datasets.build import BuiltBenchmark
+from datasets.build import BuiltBenchmark, build_benchmark
 from datasets.paths import default_data_root
 from datasets.secret import ensure_build_secret, find_build_secret
 from datasets.spec import PROFILES, SpecError, available_slugs, load_spec, spec_path
@@ -101,8 +101,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from datasets.build import build_benchmark
-
     root = args.data or default_data_root()
     slugs = available_slugs() if args.slug == "all" else [args.slug]
     secret = build_secret(args.split, root)

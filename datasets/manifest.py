@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -167,7 +167,3 @@ def protocol_hash(spec_hash: str, manifest: bytes, roles: bytes | None = None) -
     if roles is not None:
         digest.update(hashlib.sha256(roles).hexdigest().encode())
     return digest.hexdigest()
-
-
-def as_dict(item: ManifestItem) -> dict[str, Any]:
-    return asdict(item)

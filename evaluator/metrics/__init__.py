@@ -56,12 +56,10 @@ def register_metric(
     details: Callable[[Any, Any], dict[str, Any]] | None = None,
     interval: Literal["percentile", "jackknife"] = "percentile",
 ) -> Callable[[Callable[[Any, Any], float]], Callable[[Any, Any], float]]:
-    def decorator(fn: Callable[[Any, Any], float]) -> Callable[[Any, Any], float]:
-        METRICS.add(name, MetricDef(name, tasks, evidence, higher_is_better, params, fn, resamples,
-                                    details, interval))
-        return fn
+    def entry(fn: Callable[[Any, Any], float]) -> MetricDef:
+        return MetricDef(name, tasks, evidence, higher_is_better, params, fn, resamples, details, interval)
 
-    return decorator
+    return METRICS.register_with(name, entry)
 
 
 from evaluator.metrics import classification, generation, identification, verification  # noqa: E402,F401  (registration)

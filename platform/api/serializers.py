@@ -20,12 +20,6 @@ class ProtocolSerializer(serializers.ModelSerializer):
                   "is_current", "created"]
 
 
-class MetricSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    higher_is_better = serializers.BooleanField()
-    leaderboard = serializers.BooleanField(default=True)
-
-
 class BenchmarkSerializer(serializers.ModelSerializer):
     metrics = serializers.SerializerMethodField()
     rank_by = serializers.CharField(read_only=True)

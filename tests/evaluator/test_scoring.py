@@ -105,6 +105,8 @@ def test_top_k_precision_and_per_class_details_match_scikit_learn(illustration, 
     for k in (1, 5):
         expected = top_k_accuracy_score(labels, scores, k=k, labels=everything)
         assert result.metrics[f"top{k}_precision"] == pytest.approx(expected)
+    spec_ks = {metric.params["k"] for metric in illustration.spec.metrics if metric.fn.startswith("topk")}
+    assert set(result.details["classification"]["per_class_precision"]) == {f"top{k}" for k in spec_ks}
     per_class = result.details["classification"]["per_class_precision"]["top1"]
     hits = scores.argmax(axis=1) == labels
     for index in range(len(everything)):
