@@ -7,7 +7,7 @@ verification accuracy (two Gaussians of similarity) and FID (two Gaussians of
 features; the reference set is fixed, as on the leaderboard, so the truth is
 the Fréchet distance to the reference set's Gaussian); a large Monte Carlo
 sample for top-k error, CMC rank-k and KID. ``python bench/coverage.py``
-prints the table of docs/statistics.md.
+prints the table of docs/statistics.md (arguments: replications, resamples).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from evaluator.metrics.identification import IdentificationEvidence, probe_ranks
 from evaluator.metrics.intervals import metric_interval  # noqa: E402
 from evaluator.metrics.verification import VerificationEvidence  # noqa: E402
 
-REPLICATIONS = 200
-RESAMPLES = 300
+REPLICATIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+RESAMPLES = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 SEED = 2026
 
 
@@ -95,6 +95,7 @@ def measure(name: str, kind: str, draw, truth: float, params, definition, rng, n
             old_hits += old_low <= truth <= old_high
             old_contains += old_low <= estimate <= old_high
     rows.append((name, kind, n, truth, hits / REPLICATIONS, contains / REPLICATIONS, float(np.mean(widths))))
+    print(f"measured {name}", file=sys.stderr, flush=True)
     if bootstrap_too:
         rows.append((name, "percentile (old)", n, truth, old_hits / REPLICATIONS,
                      old_contains / REPLICATIONS, float("nan")))

@@ -31,11 +31,7 @@ class SplitAssignment:
 
 
 def register_split(name: str, *, tasks: tuple[str, ...], params: type[Params]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        SPLIT_METHODS.add(name, Component(name=name, tasks=tasks, params_model=params, fn=fn))
-        return fn
-
-    return decorator
+    return SPLIT_METHODS.register_with(name, lambda fn: Component(name=name, tasks=tasks, params_model=params, fn=fn))
 
 
 def round_half_up(value: float) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +14,15 @@ import numpy as np
 PredictFn = Callable[[Path, Path, Path | None], None]
 
 
+def torch_threads() -> int:
+    """Torch's thread count for baselines (``TOONBENCH_THREADS``, default 1).
+
+    One thread by default: these networks are small, and on a busy machine
+    two OpenMP threads waiting on each other ran 4-8 times slower than one.
+    """
+    return int(os.environ.get("TOONBENCH_THREADS", "1"))
+
+
 def run_predict(predict: PredictFn, argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a baseline on a container input folder (DESIGN.md §3).")
     parser.add_argument("input_dir", type=Path, help="folder with manifest.json and images/ (the container's /input)")
@@ -21,10 +31,10 @@ def run_predict(predict: PredictFn, argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     random.seed(0)
     np.random.seed(0)
-    if "torch" in sys.modules:  # only the learned baselines import torch; the image filters stay light
-        from baselines.common.training import seed_everything
-
-        seed_everything(0)
+    torch = sys.modules.get("torch")  # only the learned baselines load torch; the image filters stay light
+    if torch is not None:
+        torch.manual_seed(0)
+        torch.set_num_threads(torch_threads())
     try:
         predict(args.input_dir, args.output_dir, args.checkpoint)
     except (FileNotFoundError, ValueError) as error:

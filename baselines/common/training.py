@@ -6,7 +6,6 @@ with ``torch.set_num_threads`` fixed, so the same seed gives the same weights.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,20 +15,20 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from baselines.common.entry import torch_threads
+
 MEAN, STD = 0.5, 0.25
 
 
 def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch and pin the thread count (``TOONBENCH_THREADS``, default 1).
+    """Seed python, numpy and torch and pin the thread count (``torch_threads``).
 
-    One thread by default: these networks are small, and on a busy machine
-    two OpenMP threads waiting on each other ran 4-8 times slower than one.
     Results are reproducible for a fixed thread count.
     """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(int(os.environ.get("TOONBENCH_THREADS", "1")))
+    torch.set_num_threads(torch_threads())
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

@@ -6,27 +6,7 @@ under ``folder/images/`` (copied, or cropped for faces). Every problem is an
 ``AdapterError`` naming the file (and line) and what was expected.
 """
 
-from __future__ import annotations
+from datasets.adapters.base import ADAPTERS, AdapterError, register_adapter
+from datasets.adapters import cartoonization, folder_per_class, icartoonface  # noqa: F401  (registration)
 
-from collections.abc import Callable
-from typing import Any
-
-from datasets.components import Component, Params
-from datasets.registry import Registry
-
-ADAPTERS: Registry[Component] = Registry("adapter")
-
-
-class AdapterError(ValueError):
-    """The real dataset on disk is not in the expected layout."""
-
-
-def register_adapter(name: str, *, tasks: tuple[str, ...], params: type[Params]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        ADAPTERS.add(name, Component(name=name, tasks=tasks, params_model=params, fn=fn))
-        return fn
-
-    return decorator
-
-
-from datasets.adapters import cartoonization, folder_per_class, icartoonface  # noqa: E402,F401  (registration)
+__all__ = ["ADAPTERS", "AdapterError", "register_adapter"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from datasets.adapters import AdapterError, register_adapter
+from datasets.adapters.base import AdapterError, register_adapter
 from datasets.adapters.image_files import (
     ImageFolderOptions,
     list_images,

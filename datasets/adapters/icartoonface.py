@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import Field
 from tqdm import tqdm
 
-from datasets.adapters import AdapterError, register_adapter
+from datasets.adapters.base import AdapterError, register_adapter
 from datasets.adapters.image_files import opaque_id, read_image, require_folder, write_png
 from datasets.components import Params
 from datasets.manifest import ManifestItem

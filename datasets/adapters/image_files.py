@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from pydantic import Field, field_validator
 
-from datasets.adapters import AdapterError
+from datasets.adapters.base import AdapterError
 from datasets.components import Params
 
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")

@@ -10,34 +10,7 @@ may name any of them, in any order, and each image is drawn for its class
 by name, so the spec alone decides which classes a benchmark has.
 """
 
-from __future__ import annotations
+from datasets.generators.base import GENERATORS, Generator, register_generator
+from datasets.generators import faces, glyphs, photos, toon_objects  # noqa: F401  (registration)
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
-
-from datasets.components import Component, Params
-from datasets.registry import Registry
-
-
-@dataclass(frozen=True)
-class Generator(Component):
-    """A registered generator; ``classes`` are the class names it can draw (empty when it draws none)."""
-
-    classes: tuple[str, ...] = ()
-
-
-GENERATORS: Registry[Generator] = Registry("generator")
-
-
-def register_generator(
-    name: str, *, tasks: tuple[str, ...], params: type[Params], classes: Iterable[str] = ()
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-        GENERATORS.add(name, Generator(name=name, tasks=tasks, params_model=params, fn=fn, classes=tuple(classes)))
-        return fn
-
-    return decorator
-
-
-from datasets.generators import faces, glyphs, photos, toon_objects  # noqa: E402,F401  (registration)
+__all__ = ["GENERATORS", "Generator", "register_generator"]

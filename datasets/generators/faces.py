@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from datasets.components import Params
-from datasets.generators import register_generator
+from datasets.generators.base import register_generator
 from datasets.generators._draw import (
     RGB,
     Part,

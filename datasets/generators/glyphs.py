@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.generators import register_generator
+from datasets.generators.base import register_generator
 from datasets.generators._draw import (
     RGB,
     Part,

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from datasets.components import Params
-from datasets.generators import register_generator
+from datasets.generators.base import register_generator
 from datasets.generators._draw import (
     RGB,
     Part,

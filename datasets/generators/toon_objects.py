@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datasets.generators import register_generator
+from datasets.generators.base import register_generator
 from datasets.generators._draw import (
     RGB,
     Part,

@@ -20,7 +20,7 @@ from datasets.manifest import ManifestItem
 from datasets.spec import BenchmarkSpec
 from evaluator.metrics.classification import ClassificationEvidence
 from evaluator.output_files import OutputError, check_finite, check_matrix, first_line, load_npy, parse_cell, preview
-from evaluator.tasks import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
 
 SCORES_NPY = "scores.npy"
 SCORES_CSV = "scores.csv"

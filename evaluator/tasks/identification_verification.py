@@ -18,7 +18,7 @@ from datasets.manifest import ManifestItem, Roles
 from evaluator.metrics.identification import IdentificationEvidence, distractor_ranks, rank1_by_distractor_count
 from evaluator.metrics.verification import VerificationEvidence, pair_similarities
 from evaluator.output_files import OutputError, check_finite, check_matrix, load_npy
-from evaluator.tasks import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
 
 EMBEDDINGS_NPY = "embeddings.npy"
 

@@ -19,7 +19,7 @@ from datasets.manifest import ManifestItem
 from evaluator.metrics.generation import GenerationEvidence
 from evaluator.metrics.inception import load_extractor
 from evaluator.output_files import OutputError, first_line
-from evaluator.tasks import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
 
 OUTPUT_IMAGES_DIR = "images"
 
