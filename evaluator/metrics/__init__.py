@@ -14,52 +14,7 @@ delete-one-group jackknife, for statistics that duplicated rows bias, such as
 FID and KID); see :mod:`evaluator.metrics.intervals`.
 """
 
-from __future__ import annotations
+from evaluator.metrics.base import METRICS, MetricDef, register_metric
+from evaluator.metrics import classification, generation, identification, verification  # noqa: F401  (registration)
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel
-
-from datasets.components import NoParams
-from datasets.registry import Registry
-
-
-@dataclass(frozen=True)
-class MetricDef:
-    name: str
-    tasks: tuple[str, ...]
-    evidence: str
-    higher_is_better: bool | None
-    params_model: type[BaseModel]
-    fn: Callable[[Any, Any], float]
-    resamples: int = 1000
-    """Bootstrap resamples for the 95% interval (fewer for costly metrics such as FID)."""
-    details: Callable[[Any, Any], dict[str, Any]] | None = None
-    """Per-metric details merged into the evidence kind's details."""
-    interval: Literal["percentile", "jackknife"] = "percentile"
-    """How the 95% interval is made (see :mod:`evaluator.metrics.intervals`)."""
-
-
-METRICS: Registry[MetricDef] = Registry("metric")
-
-
-def register_metric(
-    name: str,
-    *,
-    tasks: tuple[str, ...],
-    evidence: str,
-    higher_is_better: bool | None,
-    params: type[BaseModel] = NoParams,
-    resamples: int = 1000,
-    details: Callable[[Any, Any], dict[str, Any]] | None = None,
-    interval: Literal["percentile", "jackknife"] = "percentile",
-) -> Callable[[Callable[[Any, Any], float]], Callable[[Any, Any], float]]:
-    def entry(fn: Callable[[Any, Any], float]) -> MetricDef:
-        return MetricDef(name, tasks, evidence, higher_is_better, params, fn, resamples, details, interval)
-
-    return METRICS.register_with(name, entry)
-
-
-from evaluator.metrics import classification, generation, identification, verification  # noqa: E402,F401  (registration)
+__all__ = ["METRICS", "MetricDef", "register_metric"]

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from datasets.components import Params
-from evaluator.metrics import register_metric
+from evaluator.metrics.base import register_metric
 from evaluator.metrics.frechet import fid_from_features, kid
 
 

@@ -49,7 +49,7 @@ from pydantic import Field
 from tqdm import tqdm
 
 from datasets.components import Params
-from evaluator.metrics import register_metric
+from evaluator.metrics.base import register_metric
 from evaluator.metrics.bootstrap import vectorised
 from evaluator.metrics.similarity import dot_rows as _dot_rows
 from evaluator.metrics.similarity import unit_rows as _unit64

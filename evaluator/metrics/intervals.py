@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from evaluator.metrics import MetricDef
+from evaluator.metrics.base import MetricDef
 from evaluator.metrics.bootstrap import Resamplable, bootstrap_ci, bootstrap_values
 
 JACKKNIFE_GROUPS = 20

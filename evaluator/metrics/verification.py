@@ -33,7 +33,7 @@ from pydantic import Field
 from scipy.stats import rankdata
 
 from datasets.components import Params
-from evaluator.metrics import register_metric
+from evaluator.metrics.base import register_metric
 from evaluator.metrics.similarity import dot_rows, unit_rows
 
 MAX_STORED_ROC_POINTS = 500

@@ -102,7 +102,11 @@ def visible_details(user: Any, submission: Submission, result: Result) -> dict[s
         return details
     shown: dict[str, Any] = {}
     if "identification" in details:
-        shown["identification"] = {"cmc": details["identification"].get("cmc", [])}
+        identification = details["identification"]
+        shown["identification"] = {
+            "cmc": identification.get("cmc", []),
+            "rank1_vs_distractors": identification.get("rank1_vs_distractors", {}),
+        }
     if "verification" in details:
         shown["verification"] = {"roc": details["verification"].get("roc", {})}
     if sees_own_details(user, submission):
