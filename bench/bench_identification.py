@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluator.metrics.identification import probe_ranks  # noqa: E402
+from evaluator.metrics.ranking import probe_ranks  # noqa: E402
 
 
 def synthetic_case(probes: int, gallery: int, dim: int) -> tuple[np.ndarray, ...]:

@@ -25,7 +25,8 @@ from evaluator.metrics.bootstrap import bootstrap_ci  # noqa: E402
 from evaluator.metrics.classification import ClassificationEvidence, topk_correct  # noqa: E402
 from evaluator.metrics.frechet import frechet_distance, gaussian_stats  # noqa: E402
 from evaluator.metrics.generation import GenerationEvidence  # noqa: E402
-from evaluator.metrics.identification import IdentificationEvidence, probe_ranks  # noqa: E402
+from evaluator.metrics.identification import IdentificationEvidence  # noqa: E402
+from evaluator.metrics.ranking import probe_ranks  # noqa: E402
 from evaluator.metrics.intervals import metric_interval  # noqa: E402
 from evaluator.metrics.verification import VerificationEvidence  # noqa: E402
 

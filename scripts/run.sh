@@ -26,7 +26,7 @@ echo "==> migrating the database"
 $PY manage.py migrate --noinput
 $PY manage.py sync_benchmarks
 
-if ! $PY -c "from evaluator.metrics.generation import find_standard_weights; find_standard_weights()" 2>/dev/null \
+if ! $PY -c "from evaluator.metrics.inception import find_standard_weights; find_standard_weights()" 2>/dev/null \
    && [ -z "${TOONBENCH_FID_EXTRACTOR:-}" ]; then
   export TOONBENCH_FID_EXTRACTOR=seeded-inception
   echo "note: pytorch-fid's Inception weights are not here (see README, 'FID weights'); cartoonization results"

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from datasets.manifest import file_sha256
-from evaluator.metrics.identification import resolve_device
+from evaluator.metrics.ranking import resolve_device
 from evaluator.metrics.images import decoded_batches
 
 FEATURE_DIM = 2048

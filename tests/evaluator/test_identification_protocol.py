@@ -4,7 +4,7 @@ checked against a brute-force numpy implementation of the official rule written 
 import numpy as np
 import pytest
 
-from evaluator.metrics import identification
+from evaluator.metrics import ranking
 from evaluator.metrics.identification import (
     IdentificationEvidence,
     distractor_ranks,
@@ -47,9 +47,9 @@ def tied_case():
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(identification, "_PROBES_PER_BLOCK", 7)
-    monkeypatch.setattr(identification, "_GALLERY_PER_BLOCK", 50)
-    monkeypatch.setattr(identification, "_SCORES_PER_TORCH_BLOCK", 64)
+    monkeypatch.setattr(ranking, "_PROBES_PER_BLOCK", 7)
+    monkeypatch.setattr(ranking, "_GALLERY_PER_BLOCK", 50)
+    monkeypatch.setattr(ranking, "_SCORES_PER_TORCH_BLOCK", 64)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from evaluator.metrics import METRICS
-from evaluator.metrics import identification
-from evaluator.metrics.identification import IdentificationEvidence, cmc_curve, probe_ranks
+from evaluator.metrics import ranking
+from evaluator.metrics.identification import IdentificationEvidence, cmc_curve
+from evaluator.metrics.ranking import probe_ranks
 
 ENGINES = ["numpy", "torch", "faiss"]
 
@@ -63,10 +64,10 @@ def near_duplicates_case():
 def small_blocks(monkeypatch):
     """Blocks of 7 probes x 50 gallery items (numpy) and 64 scores (torch), so every case
     spans many blocks and true items sit at block edges."""
-    monkeypatch.setattr(identification, "_PROBES_PER_BLOCK", 7)
-    monkeypatch.setattr(identification, "_GALLERY_PER_BLOCK", 50)
-    monkeypatch.setattr(identification, "_SCORES_PER_TORCH_BLOCK", 64)
-    monkeypatch.setattr(identification, "_PAIRS_PER_CHUNK", 5)
+    monkeypatch.setattr(ranking, "_PROBES_PER_BLOCK", 7)
+    monkeypatch.setattr(ranking, "_GALLERY_PER_BLOCK", 50)
+    monkeypatch.setattr(ranking, "_SCORES_PER_TORCH_BLOCK", 64)
+    monkeypatch.setattr(ranking, "_PAIRS_PER_CHUNK", 5)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -182,8 +183,8 @@ def test_faiss_candidates_that_are_all_ties_with_the_true_item_leave_the_probe_u
     scores = unit_p @ unit_g.T
     items = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
     true_similarity = scores[np.arange(len(truth)), truth].astype(np.float64)
-    low, high = identification.band_limits(true_similarity, g.shape[1])
-    counts, uncertified = identification.candidate_counts(
+    low, high = ranking.band_limits(true_similarity, g.shape[1])
+    counts, uncertified = ranking.candidate_counts(
         np.take_along_axis(scores, items, axis=1), items, truth, low, high, max_rank,
         whole_gallery=False)
     assert uncertified.tolist() == [0, 1, 2, 3, 4]
