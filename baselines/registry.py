@@ -32,7 +32,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from datasets.registry import Registry
-from datasets.spec import BenchmarkSpec, Paper, load_spec
+from datasets.spec import load_spec
+from datasets.spec_models import BenchmarkSpec, Paper
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 METADATA_FILE = "baseline.yaml"

@@ -28,7 +28,7 @@ from pathlib import Path
 from datasets.build import BuiltBenchmark, build_benchmark
 from datasets.paths import default_data_root
 from datasets.secret import ensure_build_secret, find_build_secret
-from datasets.spec import PROFILES, SpecError, available_slugs, load_spec, spec_path
+from datasets.spec import PROFILES, SpecError, available_slugs, load_spec, spec_path, validation_lines
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
@@ -87,17 +87,9 @@ def _list(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     paths = args.paths or [spec_path(slug) for slug in available_slugs()]
-    failed = False
-    for path in paths:
-        try:
-            for profile in PROFILES:
-                load_spec(path, profile)
-        except SpecError as exc:
-            failed = True
-            print(f"{exc} (profile {profile})" if profile != "default" else str(exc))
-        else:
-            print(f"OK {path}")
-    return EXIT_INVALID if failed else 0
+    lines, passed = validation_lines(paths, load_spec)
+    print("\n".join(lines))
+    return 0 if passed else EXIT_INVALID
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -34,7 +34,8 @@ from datasets.manifest import (
 )
 from datasets.protocol import SPLIT_METHODS, params_for_source
 from datasets.secret import key_id, keyed_id, keyed_seed
-from datasets.spec import BenchmarkSpec, load_spec
+from datasets.spec import load_spec
+from datasets.spec_models import BenchmarkSpec
 
 Source = Literal["auto", "synthetic", "real"]
 

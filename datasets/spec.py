@@ -17,30 +17,19 @@ so ``datasets`` never imports the evaluator.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import os
-import re
 from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    SerializationInfo,
-    ValidationError,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
 from datasets.adapters import ADAPTERS
-from datasets.components import Component, NoParams, Params
+from datasets.components import Component
 from datasets.generators import GENERATORS
 from datasets.protocol import SPLIT_METHODS
 from datasets.registry import Registry
+from datasets.spec_models import BenchmarkSpec
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
 PROFILES = ("default", "tiny", "official")
@@ -55,175 +44,6 @@ class SpecError(ValueError):
         self.problem = problem
         where = f"{self.path}: {field}" if field else self.path
         super().__init__(f"{where}: {problem}")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Paper(Strict):
-    title: str
-    authors: str = ""
-    venue: str = ""
-    url: str = ""
-
-
-def _dump_as_written(params: Params, info: SerializationInfo) -> dict[str, Any]:
-    """Only the keys the spec wrote, not the model's defaults: the spec's hash stays that of its text."""
-    return params.model_dump(mode=info.mode, exclude_unset=True)
-
-
-ComponentParams = Annotated[Params, PlainSerializer(_dump_as_written)]
-
-
-class SyntheticSource(Strict):
-    """Which generator makes the embedded stand-in, its seed and its parameters.
-
-    ``params`` holds every key other than ``generator`` and ``seed``, parsed
-    into the generator's own parameter model.
-    """
-
-    generator: str
-    seed: int = 0
-    params: ComponentParams = Field(default_factory=NoParams)
-
-
-class DatasetSection(Strict):
-    adapter: str
-    root: str | None = None
-    options: ComponentParams = Field(default_factory=NoParams)
-    synthetic: SyntheticSource
-
-
-class SplitSection(Strict):
-    method: str
-    seed: int = 0
-    params: ComponentParams = Field(default_factory=NoParams)
-
-
-class MetricSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    fn: str
-    higher_is_better: bool
-    leaderboard: bool = True
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-class LeaderboardSection(Strict):
-    rank_by: str
-
-
-class Limits(Strict):
-    """The most a submission may use; a worker gives it ``min(limit, what the host has)``.
-
-    ``gpu_required`` makes the GPU a hard requirement: a worker without one
-    refuses the job instead of running it on the CPU. It is left out of the
-    dumped spec while false, so specs that do not set it keep their hash.
-    """
-
-    timeout_s: int = Field(3600, gt=0)
-    memory_gb: float = Field(16, gt=0)
-    cpus: float = Field(4, gt=0)
-    pids: int = Field(256, gt=0)
-    gpus: int = Field(1, ge=0)
-    gpu_required: bool = False
-    output_mb: int = Field(1024, gt=0)
-    upload_mb: int = Field(2048, gt=0)
-    submissions_per_day: int = Field(5, gt=0)
-
-    @model_validator(mode="after")
-    def _check_gpu_requirement(self) -> "Limits":
-        if self.gpu_required and self.gpus < 1:
-            raise ValueError("limits.gpu_required: a required GPU needs limits.gpus of at least 1")
-        return self
-
-    @model_serializer(mode="wrap")
-    def _dump_without_default_requirement(self, handler: Any) -> dict[str, Any]:
-        dumped = handler(self)
-        if not self.gpu_required:
-            dumped.pop("gpu_required", None)
-        return dumped
-
-
-class BenchmarkSpec(Strict):
-    """One benchmark. ``order`` places it in lists of benchmarks (those without one come last, by
-    slug); it says nothing about the protocol, so the spec's hash leaves it out.
-
-    ``real_split``, when set, is the split a build from the real dataset uses
-    (for example the split its authors published) while the synthetic stand-in
-    keeps ``split``; a spec without one hashes as if the field did not exist.
-    """
-
-    slug: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    title: str
-    version: int = Field(ge=1)
-    order: int | None = None
-    task: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    summary: str = ""
-    paper: Paper | None = None
-    classes: list[str] = Field(default_factory=list)
-    dataset: DatasetSection
-    split: SplitSection
-    real_split: SplitSection | None = None
-    metrics: list[MetricSpec] = Field(min_length=1)
-    leaderboard: LeaderboardSection
-    limits: Limits = Limits()
-    profile: str = "default"
-    source_path: str = ""
-
-    @model_validator(mode="after")
-    def _check_cross_fields(self) -> "BenchmarkSpec":
-        names = [m.name for m in self.metrics]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"metrics: duplicate metric names {duplicates}")
-        if self.leaderboard.rank_by not in names:
-            raise ValueError(
-                f"leaderboard.rank_by: {self.leaderboard.rank_by!r} is not a declared metric "
-                f"(declared: {', '.join(names)})"
-            )
-        if len(set(self.classes)) != len(self.classes):
-            raise ValueError("classes: class names must be unique")
-        return self
-
-    def metric(self, name: str) -> MetricSpec:
-        for metric in self.metrics:
-            if metric.name == name:
-                return metric
-        raise KeyError(name)
-
-    @property
-    def rank_metric(self) -> MetricSpec:
-        return self.metric(self.leaderboard.rank_by)
-
-    def data_root(self) -> Path | None:
-        """The real dataset's folder, with ``${VAR}`` expanded; None if unset."""
-        if not self.dataset.root:
-            return None
-        expanded = _expand_env(self.dataset.root)
-        return Path(expanded) if expanded else None
-
-    def split_for(self, source: str) -> SplitSection:
-        """The split section a build from ``source`` (``real`` or ``synthetic``) uses."""
-        return self.real_split if source == "real" and self.real_split is not None else self.split
-
-    def spec_hash(self) -> str:
-        """sha256 of the canonical spec (profile applied, source path and list order excluded)."""
-        unset = {"real_split"} if self.real_split is None else set()
-        payload = self.model_dump(mode="json", exclude={"source_path", "order"} | unset)
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _expand_env(text: str) -> str:
-    """Expand ``${VAR}``; a path that names an unset variable expands to ''."""
-    missing = [name for name in _ENV_PATTERN.findall(text) if not os.environ.get(name)]
-    if missing:
-        return ""
-    return _ENV_PATTERN.sub(lambda m: os.environ[m.group(1)], text)
 
 
 def spec_path(slug: str) -> Path:
@@ -250,6 +70,25 @@ def load_spec(source: str | Path, profile: str = "default") -> BenchmarkSpec:
     return parse_spec(raw, path, profile)
 
 
+def validation_lines(paths: list[Path], load: Callable[[Path, str], Any] = load_spec) -> tuple[list[str], bool]:
+    """``OK <path>`` or the first problem of each spec file under every profile, and whether all passed.
+
+    ``load`` is the loader whose checks count (the evaluator passes its own,
+    which adds the task's and the metrics' checks).
+    """
+    lines, passed = [], True
+    for path in paths:
+        try:
+            for profile in PROFILES:
+                load(path, profile)
+        except SpecError as exc:
+            passed = False
+            lines.append(f"{exc} (profile {profile})" if profile != "default" else str(exc))
+        else:
+            lines.append(f"OK {path}")
+    return lines, passed
+
+
 def load_all_specs(profile: str = "default") -> list[BenchmarkSpec]:
     return [load_spec(slug, profile) for slug in available_slugs()]
 
@@ -273,8 +112,24 @@ def parse_spec(raw: Any, path: Path | str, profile: str = "default") -> Benchmar
     document = _parse_data_params(document, path)
     document["profile"] = profile
     document["source_path"] = str(path)
+    spec = _validated(document, path)
+    _check_components(spec, path)
+    return spec
+
+
+def spec_from_record(document: dict[str, Any], where: str) -> BenchmarkSpec:
+    """A spec stored as ``model_dump(mode="json")`` (the site's copy), typed again.
+
+    The dump already has the parsed shape (profile applied, parameters under
+    ``params``); only the components' parameter models are applied again.
+    ``where`` names the record in a ``SpecError``.
+    """
+    return _validated(_parse_data_params(document, where), where)
+
+
+def _validated(document: dict[str, Any], path: Path | str) -> BenchmarkSpec:
     try:
-        spec = BenchmarkSpec.model_validate(document)
+        return BenchmarkSpec.model_validate(document)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"])
@@ -287,8 +142,6 @@ def parse_spec(raw: Any, path: Path | str, profile: str = "default") -> Benchmar
             field, _, problem = problem.removeprefix("Value error, ").partition(": ")
         problem = problem.removeprefix("Value error, ")
         raise SpecError(path, field, problem) from None
-    _check_components(spec, path)
-    return spec
 
 
 def _apply_profile(raw: dict[str, Any], profile: str, path: Path | str) -> dict[str, Any]:

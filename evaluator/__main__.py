@@ -25,7 +25,7 @@ from typing import Any
 
 from datasets.build import load_built
 from datasets.paths import default_data_root
-from datasets.spec import PROFILES, SpecError, available_slugs, spec_path
+from datasets.spec import available_slugs, spec_path, validation_lines
 from evaluator.bundle import export_bundle
 from evaluator.contract import input_items, prepare_input
 from evaluator.plots import draw_all
@@ -117,17 +117,9 @@ def _bundle(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     paths = args.paths or [spec_path(slug) for slug in available_slugs()]
-    failed = False
-    for path in paths:
-        try:
-            for profile in PROFILES:
-                load_spec(path, profile)
-        except SpecError as exc:
-            failed = True
-            print(f"{exc} (profile {profile})" if profile != "default" else str(exc))
-        else:
-            print(f"OK {path}")
-    return EXIT_INVALID_SPEC if failed else 0
+    lines, passed = validation_lines(paths, load_spec)
+    print("\n".join(lines))
+    return 0 if passed else EXIT_INVALID_SPEC
 
 
 def summary(result: Any) -> dict[str, Any]:

@@ -120,6 +120,13 @@ class ResolvedImage:
     def pinned(self) -> str:
         return self.reference.pinned(self.digest)
 
+    def size_problem(self, name: str, limit_mb: float) -> str:
+        """Why the image is too big to pull (its layers and config as its manifest lists them); '' if not."""
+        size_mb = self.size_bytes / (1024 * 1024)
+        if size_mb <= limit_mb:
+            return ""
+        return f"{name}: the image is {size_mb:.0f} MB in its registry, over the limit of {limit_mb:g} MB"
+
 
 def names_registry(reference: str) -> bool:
     """Docker's rule: the first component is a host if it has a dot or a port, or is ``localhost``."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datasets.spec import BenchmarkSpec, SpecError, available_slugs, validate_params
+from datasets.spec import SpecError, available_slugs, validate_params
+from datasets.spec_models import BenchmarkSpec
 from datasets.spec import load_spec as load_data_spec
 from evaluator.metrics import METRICS
 from evaluator.tasks import TASKS

@@ -34,11 +34,15 @@ def load_config() -> dict[str, Any]:
 
 def save_config(config: dict[str, Any]) -> Path:
     """Write the config readable by its owner only: it holds an API token."""
-    path = config_path()
+    return write_private_json(config_path(), config)
+
+
+def write_private_json(path: Path, document: dict[str, Any]) -> Path:
+    """``document`` as indented JSON in a file only its owner may read (mode 0600 from its creation)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(handle, "w") as stream:
-        json.dump(config, stream, indent=2, sort_keys=True)
+        json.dump(document, stream, indent=2, sort_keys=True)
         stream.write("\n")
     return path
 

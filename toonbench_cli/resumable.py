@@ -11,7 +11,6 @@ resumes it; ``--resume ID`` names an upload explicitly.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from toonbench_cli.client import Client, ClientError
-from toonbench_cli.config import config_path
+from toonbench_cli.config import config_path, write_private_json
 from toonbench_cli.upload import FileSlice, file_sha256
 
 MEGABYTE = 1024 * 1024
@@ -51,12 +50,7 @@ def load_pending() -> dict[str, str]:
 
 
 def save_pending(pending: dict[str, str]) -> None:
-    path = pending_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w") as stream:
-        json.dump(pending, stream, indent=2, sort_keys=True)
-        stream.write("\n")
+    write_private_json(pending_path(), pending)
 
 
 def remember(key: str, upload_id: str | None) -> None:

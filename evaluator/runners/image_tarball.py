@@ -21,7 +21,7 @@ from typing import Any
 
 import docker.errors
 
-from evaluator.archives import MAX_TAR_COMPRESSION_RATIO, TAR_RATIO_FLOOR_BYTES
+from evaluator.tarballs import MAX_TAR_COMPRESSION_RATIO, TAR_RATIO_FLOOR_BYTES
 from evaluator.runners.base import MEGABYTE, ImageUnavailable
 
 MAX_TARBALL_MB = 20 * 1024

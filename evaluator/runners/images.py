@@ -35,7 +35,7 @@ from evaluator.registry_client import (
     RegistryError,
     parse_reference,
 )
-from evaluator.runners.base import GIGABYTE, MEGABYTE, ImageUnavailable
+from evaluator.runners.base import GIGABYTE, ImageUnavailable
 
 DEFAULT_MAX_IMAGE_MB = 20 * 1024
 DEFAULT_PULL_TIMEOUT_S = 1800.0
@@ -99,12 +99,9 @@ def checked_size(reference: ImageReference, settings: PullSettings) -> int:
         raise ImageUnavailable(f"{exc}; push the image again and resubmit") from None
     except RegistryError as exc:
         raise ImageUnavailable(str(exc)) from None
-    size_mb = resolved.size_bytes / MEGABYTE
-    if size_mb > settings.max_image_mb:
-        raise ImageUnavailable(
-            f"{reference}: the image is {size_mb:.0f} MB in its registry, "
-            f"over the limit of {settings.max_image_mb:g} MB"
-        )
+    problem = resolved.size_problem(reference, settings.max_image_mb)
+    if problem:
+        raise ImageUnavailable(problem)
     return resolved.size_bytes
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
 from datasets.registry import Registry
-from datasets.spec import BenchmarkSpec
+from datasets.spec_models import BenchmarkSpec
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
-from datasets.spec import BenchmarkSpec
+from datasets.spec_models import BenchmarkSpec
 from evaluator.metrics.classification import ClassificationEvidence
 from evaluator.output_files import OutputError, check_finite, check_matrix, first_line, load_npy, parse_cell, preview
 from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
@@ -160,8 +160,8 @@ CLASSIFICATION = register_task(TaskType(
         output="scores.npy: float32 [N, C], rows in manifest order (or scores.csv)",
         container_inputs="the test images and `classes`, the class names in column order",
         scoring=(
-            "Rows follow `manifest.json` order; a test item is correct at k when its class is among the k highest "
-            "scores (ties: lower class index first)."
+            "Rows follow `manifest.json` order; a test item is correct at k when fewer than k classes score at "
+            "least as high as its true class (a class tied with the true class ranks above it: ties never help)."
         ),
     ),
     truth_field="label",

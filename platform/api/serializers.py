@@ -23,7 +23,7 @@ class ProtocolSerializer(serializers.ModelSerializer):
 class BenchmarkSerializer(serializers.ModelSerializer):
     metrics = serializers.SerializerMethodField()
     rank_by = serializers.CharField(read_only=True)
-    limits = serializers.JSONField(read_only=True)
+    limits = serializers.SerializerMethodField()
     classes = serializers.SerializerMethodField()
     current_protocol = serializers.SerializerMethodField()
 
@@ -34,12 +34,15 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
     def get_metrics(self, benchmark: Benchmark) -> list[dict[str, Any]]:
         return [
-            {"name": m["name"], "higher_is_better": m["higher_is_better"], "leaderboard": m.get("leaderboard", True)}
-            for m in benchmark.metrics
+            {"name": m.name, "higher_is_better": m.higher_is_better, "leaderboard": m.leaderboard}
+            for m in benchmark.typed_spec.metrics
         ]
 
+    def get_limits(self, benchmark: Benchmark) -> dict[str, Any]:
+        return benchmark.typed_spec.limits.model_dump(mode="json")
+
     def get_classes(self, benchmark: Benchmark) -> list[str]:
-        return list(benchmark.spec.get("classes", []))
+        return list(benchmark.typed_spec.classes)
 
     def get_current_protocol(self, benchmark: Benchmark) -> dict[str, Any] | None:
         protocol = benchmark.current_version()

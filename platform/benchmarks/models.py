@@ -12,10 +12,14 @@ specs it comes from are checked against the registry when they are loaded.
 
 from __future__ import annotations
 
+import json
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db import models
 
+from datasets.spec import spec_from_record
+from datasets.spec_models import BenchmarkSpec
 from evaluator.tasks import TASKS, TaskWords
 
 
@@ -44,28 +48,20 @@ class Benchmark(models.Model):
         """What the pages say of the task (``TaskType.words``); None for a task no longer registered."""
         return TASKS.get(self.task).words if self.task in TASKS else None
 
-    @property
-    def metrics(self) -> list[dict[str, Any]]:
-        """The spec's metric entries: name, fn, higher_is_better, leaderboard, params."""
-        return list(self.spec.get("metrics", []))
+    @cached_property
+    def typed_spec(self) -> BenchmarkSpec:
+        """The stored spec as the typed model (one parse per process and spec text)."""
+        return parsed_spec(self.spec, f"benchmark {self.slug}")
 
     @property
     def rank_by(self) -> str:
-        return str(self.spec["leaderboard"]["rank_by"])
+        return self.typed_spec.leaderboard.rank_by
 
     def higher_is_better(self, metric_name: str) -> bool:
-        for metric in self.metrics:
-            if metric["name"] == metric_name:
-                return bool(metric["higher_is_better"])
-        raise KeyError(f"benchmark {self.slug!r} has no metric {metric_name!r}")
-
-    @property
-    def limits(self) -> dict[str, Any]:
-        return dict(self.spec.get("limits", {}))
-
-    @property
-    def submissions_per_day(self) -> int:
-        return int(self.limits.get("submissions_per_day", 5))
+        try:
+            return self.typed_spec.metric(metric_name).higher_is_better
+        except KeyError:
+            raise KeyError(f"benchmark {self.slug!r} has no metric {metric_name!r}") from None
 
     def current_version(self) -> "ProtocolVersion | None":
         return self.versions.filter(is_current=True).first()
@@ -99,3 +95,18 @@ class ProtocolVersion(models.Model):
     @property
     def short_hash(self) -> str:
         return self.protocol_hash[:12]
+
+    @cached_property
+    def typed_spec(self) -> BenchmarkSpec:
+        """The spec this protocol was frozen from, as the typed model."""
+        return parsed_spec(self.spec, f"protocol {self.short_hash}")
+
+
+@lru_cache(maxsize=256)
+def _parsed_spec(document_json: str, where: str) -> BenchmarkSpec:
+    return spec_from_record(json.loads(document_json), where)
+
+
+def parsed_spec(document: dict[str, Any], where: str) -> BenchmarkSpec:
+    """A stored spec document parsed once per process (keyed by its canonical JSON)."""
+    return _parsed_spec(json.dumps(document, sort_keys=True), where)

@@ -19,7 +19,8 @@ from django.db import transaction
 
 from benchmarks.models import Benchmark, ProtocolVersion
 from datasets.build import BuiltBenchmark, load_built
-from datasets.spec import BenchmarkSpec, available_slugs
+from datasets.spec import available_slugs
+from datasets.spec_models import BenchmarkSpec
 from evaluator.specs import load_all_specs
 
 

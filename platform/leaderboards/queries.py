@@ -17,7 +17,7 @@ from submissions.models import Status, Submission
 
 def leaderboard_metrics(benchmark: Benchmark) -> list[str]:
     """Names of the metrics shown as leaderboard columns, rank metric first."""
-    names = [metric["name"] for metric in benchmark.metrics if metric.get("leaderboard", True)]
+    names = [metric.name for metric in benchmark.typed_spec.metrics if metric.leaderboard]
     return [benchmark.rank_by] + [name for name in names if name != benchmark.rank_by]
 
 

@@ -31,7 +31,6 @@ from evaluator.registry_client import (
     same_registry,
     split_host,
 )
-from evaluator.runners.base import MEGABYTE
 from evaluator.runners.images import PullSettings
 from registry.tokens import Scope, SigningKeyMissing, access_entry, mint, namespace_for
 
@@ -134,11 +133,9 @@ def pin_image(owner: AbstractBaseUser, reference: str) -> ResolvedImage:
         resolved = registry_client().resolve(parsed)
     except RegistryError as exc:
         raise ImageRefused(str(exc)) from None
-    size_mb = resolved.size_bytes / MEGABYTE
-    if size_mb > settings.TOONBENCH_MAX_IMAGE_MB:
-        raise ImageRefused(
-            f"{reference} is {size_mb:.0f} MB in its registry, over the limit of {settings.TOONBENCH_MAX_IMAGE_MB:g} MB"
-        )
+    problem = resolved.size_problem(reference, settings.TOONBENCH_MAX_IMAGE_MB)
+    if problem:
+        raise ImageRefused(problem)
     return resolved
 
 

@@ -55,7 +55,7 @@ def visible_plots(user: Any, result: Result | None) -> list[str]:
 def visible_metric_names(user: Any, submission: Submission) -> list[str]:
     """The spec's metrics in spec order: leaderboard ones for everyone, all of them for the owner and staff."""
     everything = sees_own_details(user, submission)
-    return [metric["name"] for metric in submission.benchmark.metrics if everything or metric.get("leaderboard", True)]
+    return [metric.name for metric in submission.benchmark.typed_spec.metrics if everything or metric.leaderboard]
 
 
 def per_class_rates(benchmark: Benchmark, result: Result) -> list[dict[str, Any]]:
@@ -70,16 +70,16 @@ def per_class_rates(benchmark: Benchmark, result: Result) -> list[dict[str, Any]
     class_names = list(classification.get("class_names", []))
     precision_by_k = classification.get("per_class_precision", {})
     rows = []
-    for metric in benchmark.metrics:
-        kind = TOPK_FUNCTIONS.get(metric.get("fn", ""))
-        k = (metric.get("params") or {}).get("k")
+    for metric in benchmark.typed_spec.metrics:
+        kind = TOPK_FUNCTIONS.get(metric.fn)
+        k = metric.params.get("k")
         precision = precision_by_k.get(f"top{k}")
         if kind is None or precision is None:
             continue
         values = [None if p is None else (1.0 - p if kind == "error" else p) for p in precision]
         rows.append({
-            "metric": metric["name"],
-            "higher_is_better": bool(metric["higher_is_better"]),
+            "metric": metric.name,
+            "higher_is_better": metric.higher_is_better,
             "rates": [{"class": name, "value": leaderboard_precision(value)} for name, value in zip(class_names, values)],
         })
     return rows

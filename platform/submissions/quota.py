@@ -49,18 +49,18 @@ def active_submissions(owner: AbstractBaseUser, benchmark: Benchmark) -> int:
 
 
 def max_active_submissions(benchmark: Benchmark) -> int:
-    return max(benchmark.submissions_per_day, 1)
+    return benchmark.typed_spec.limits.submissions_per_day
 
 
 def remaining_submissions(owner: AbstractBaseUser, benchmark: Benchmark, now: datetime | None = None) -> int:
-    return max(benchmark.submissions_per_day - submissions_in_window(owner, benchmark, now), 0)
+    return max(benchmark.typed_spec.limits.submissions_per_day - submissions_in_window(owner, benchmark, now), 0)
 
 
 def check_quota(owner: AbstractBaseUser, benchmark: Benchmark, now: datetime | None = None) -> None:
     """Raise ``QuotaExceeded`` when the owner may not submit to ``benchmark`` now."""
     if remaining_submissions(owner, benchmark, now) <= 0:
         raise QuotaExceeded(
-            f"you have used all {benchmark.submissions_per_day} submissions to {benchmark.slug} allowed in "
+            f"you have used all {benchmark.typed_spec.limits.submissions_per_day} submissions to {benchmark.slug} allowed in "
             "24 hours (failed and cancelled ones do not count); try again later"
         )
     if active_submissions(owner, benchmark) >= max_active_submissions(benchmark):

@@ -26,20 +26,13 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
 from benchmarks.models import Benchmark
-from evaluator.archives import (
-    EXTRA_ARCHIVE_MEMBERS,
-    MEGABYTE,
-    ArchiveError,
-    ArchiveLimits,
-    TarLimits,
-    check_image_tarball as check_tarball_members,
-    extract_predictions,
-)
+from datasets.spec_models import Limits
+from evaluator.archives import EXTRA_ARCHIVE_MEMBERS, MEGABYTE, ArchiveError, ArchiveLimits, extract_predictions
+from evaluator.tarballs import TarLimits
+from evaluator.tarballs import check_image_tarball as check_tarball_members
 
 # Room for the form fields and multipart boundaries around the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
-DEFAULT_UPLOAD_MB = 2048
-DEFAULT_IMAGE_MB = 20480
 IMAGE_REFERENCE = re.compile(
     r"^(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
@@ -51,13 +44,13 @@ class UploadRejected(ValueError):
 
 
 def upload_limit_mb(benchmark: Benchmark) -> int:
-    return int(benchmark.limits.get("upload_mb", DEFAULT_UPLOAD_MB))
+    return benchmark.typed_spec.limits.upload_mb
 
 
 def largest_upload_bytes() -> int:
     """The biggest upload any active benchmark accepts, plus the form around it."""
     limits = [upload_limit_mb(benchmark) for benchmark in Benchmark.objects.filter(is_active=True).only("spec")]
-    return max(limits or [DEFAULT_UPLOAD_MB]) * MEGABYTE + FORM_OVERHEAD_BYTES
+    return max(limits or [Limits().upload_mb]) * MEGABYTE + FORM_OVERHEAD_BYTES
 
 
 def announced_length(request: HttpRequest) -> int:
@@ -136,7 +129,7 @@ def predictions_limits(benchmark: Benchmark) -> ArchiveLimits:
     expected_files = protocol.test_items if protocol is not None else 0
     return ArchiveLimits(
         max_files=expected_files + EXTRA_ARCHIVE_MEMBERS,
-        max_bytes=int(benchmark.limits.get("output_mb", 1024)) * MEGABYTE,
+        max_bytes=benchmark.typed_spec.limits.output_mb * MEGABYTE,
     )
 
 
@@ -150,10 +143,9 @@ def check_predictions_archive(uploaded: UploadedFile, benchmark: Benchmark) -> N
             raise UploadRejected(str(exc).replace(path.name, uploaded.name or "upload", 1)) from None
 
 
-def image_limits(benchmark: Benchmark) -> TarLimits:
-    """The most an image tarball may unpack to: the benchmark's ``limits.image_mb``, at most the site's cap."""
-    site_cap_mb = int(getattr(settings, "TOONBENCH_MAX_IMAGE_MB", DEFAULT_IMAGE_MB))
-    return TarLimits(max_bytes=min(int(benchmark.limits.get("image_mb", site_cap_mb)), site_cap_mb) * MEGABYTE)
+def image_limits() -> TarLimits:
+    """The most an image tarball may unpack to: the site's ``TOONBENCH_MAX_IMAGE_MB``."""
+    return TarLimits(max_bytes=int(settings.TOONBENCH_MAX_IMAGE_MB) * MEGABYTE)
 
 
 def check_image_tarball(uploaded: UploadedFile, benchmark: Benchmark) -> None:
@@ -162,7 +154,7 @@ def check_image_tarball(uploaded: UploadedFile, benchmark: Benchmark) -> None:
     name = uploaded.name or "upload"
     with local_copy(uploaded) as path:
         try:
-            names = check_tarball_members(path, image_limits(benchmark), name)
+            names = check_tarball_members(path, image_limits(), name)
         except ArchiveError as exc:
             raise UploadRejected(str(exc)) from None
     if "manifest.json" not in names:

@@ -58,7 +58,7 @@ def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
         form = SubmissionForm(initial={"benchmark": request.GET.get("benchmark")})
     quotas = [
         {"benchmark": benchmark, "remaining": remaining_submissions(request.user, benchmark),
-         "limit_mb": benchmark.limits.get("upload_mb", 2048)}
+         "limit_mb": benchmark.typed_spec.limits.upload_mb}
         for benchmark in open_benchmarks()
     ]
     status = 413 if refusal else (400 if request.method == "POST" else 200)
@@ -91,10 +91,10 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     metric_rows = []
     if result is not None:
         shown = set(disclosure.visible_metric_names(request.user, submission))
-        for metric in submission.benchmark.metrics:
-            name = metric["name"]
+        for metric in submission.benchmark.typed_spec.metrics:
+            name = metric.name
             if name in result.metrics and name in shown:
-                metric_rows.append({"name": name, "higher_is_better": metric["higher_is_better"],
+                metric_rows.append({"name": name, "higher_is_better": metric.higher_is_better,
                                     "value": result.metrics[name], "ci": result.ci95.get(name)})
     own_details = result is not None and disclosure.sees_own_details(request.user, submission)
     context = {

@@ -11,7 +11,7 @@ from PIL import Image
 
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem, Roles
-from datasets.spec import BenchmarkSpec
+from datasets.spec_models import BenchmarkSpec
 from evaluator.contract import container_manifest, expected_outputs, prepare_input
 
 TRUTH_KEYS = {"label", "identity", "domain", "split", "sha256", "pairs", "probes", "gallery", "roles"}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from datasets.spec import BenchmarkSpec, SpecError, available_slugs, spec_path
+from datasets.spec import SpecError, available_slugs, spec_path
+from datasets.spec_models import BenchmarkSpec
 from evaluator.__main__ import main
 from evaluator.specs import check_spec, load_spec
 from evaluator.tasks import TASKS

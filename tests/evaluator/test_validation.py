@@ -11,7 +11,7 @@ from PIL import Image
 
 from datasets.build import BuiltBenchmark
 from datasets.manifest import ManifestItem
-from datasets.spec import BenchmarkSpec
+from datasets.spec_models import BenchmarkSpec
 from evaluator.validation import OutputError, validate_outputs
 
 CLASSES = ["cat", "dog", "owl"]

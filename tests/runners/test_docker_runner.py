@@ -6,10 +6,8 @@ import io
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import docker.errors
-import numpy as np
 import pytest
 
 from evaluator.runners import (
@@ -83,15 +81,18 @@ def test_cancelling_stops_the_container_and_removes_it(engine, probes_image, pre
 
 def test_it_calls_the_heartbeat_while_the_container_runs(engine, probes_image, prepared_input, tmp_path):
     limits = RunLimits(timeout_s=3, memory_gb=0.25, cpus=1, pids=64, gpus=0, output_mb=5)
-    beats: list[float] = []
+    running_at_beat: list[int] = []
+
+    def heartbeat() -> None:
+        running = engine.containers.list(filters={"label": CONTAINER_LABEL, "status": "running"})
+        running_at_beat.append(len(running))
 
     result = probe_runner(probes_image, "sleep", heartbeat_interval_s=0.5).run(
-        prepared_input, tmp_path / "output", limits, heartbeat=lambda: beats.append(time.monotonic())
+        prepared_input, tmp_path / "output", limits, heartbeat=heartbeat
     )
 
     assert result.status == "timed_out"
-    assert len(beats) >= 4
-    assert max(np.diff(beats)) < 1.5
+    assert running_at_beat.count(1) >= 4  # beats come while the job's container runs
 
 
 def test_it_runs_an_image_loaded_from_a_docker_save_tarball(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from datasets.spec import Limits, available_slugs, load_spec
+from datasets.spec import available_slugs, load_spec
+from datasets.spec_models import Limits
 from evaluator.jobs import EvaluationRequest, MemoryJobStore, run_evaluation
 from evaluator.runners import DockerRunner, RunLimits
 from evaluator.runners.base import GIGABYTE

@@ -100,7 +100,7 @@ def test_submitting_needs_authentication(client, toonnet) -> None:  # type: igno
 
 
 def test_the_daily_limit_answers_429_with_the_reason(client, toonnet, alice, alice_token) -> None:  # type: ignore[no-untyped-def]
-    for index in range(toonnet.submissions_per_day):
+    for index in range(toonnet.typed_spec.limits.submissions_per_day):
         Submission.objects.create(owner=alice, benchmark=toonnet, protocol=toonnet.current_version(),
                                   kind="image", image_ref="a/b:1", method_name=f"s{index}")
     response = client.post("/api/submissions/", {"benchmark": "toonnet", "kind": "image", "image_ref": "a/b:2",

@@ -169,7 +169,7 @@ def test_a_chunk_must_be_raw_bytes_with_an_offset_and_under_the_chunk_cap(
 
 
 def test_an_upload_over_the_benchmark_cap_is_refused_at_create(client, toonnet, alice, upload_dir) -> None:  # type: ignore[no-untyped-def]
-    cap_mb = toonnet.limits.get("upload_mb", 2048)
+    cap_mb = toonnet.typed_spec.limits.upload_mb
     response = create(client, alice, total_bytes=cap_mb * MB + 1)
     assert response.status_code == 413
     assert response.json()["error"] == (
@@ -259,12 +259,12 @@ def test_an_exhausted_quota_refuses_completion_and_keeps_the_upload(
     data = image_tarball.read_bytes()
     upload_id = create(client, alice, data).json()["id"]
     send_all(client, alice, upload_id, data, 2 * MB)
-    for index in range(toonnet.submissions_per_day):
+    for index in range(toonnet.typed_spec.limits.submissions_per_day):
         Submission.objects.create(owner=alice, benchmark=toonnet, protocol=toonnet.current_version(),
                                   kind="image", image_ref=f"model:{index}", method_name=f"earlier {index}")
     response = complete(client, alice, upload_id)
     assert response.status_code == 429
-    assert f"you have used all {toonnet.submissions_per_day} submissions to toonnet" in response.json()["error"]
+    assert f"you have used all {toonnet.typed_spec.limits.submissions_per_day} submissions to toonnet" in response.json()["error"]
     kept = ChunkedUpload.objects.get()
     assert kept.received_bytes == len(data) and kept.completed_at is None
     Submission.objects.filter(method_name="earlier 0").update(status="failed")

@@ -48,7 +48,7 @@ def test_the_synced_benchmark_exposes_its_spec_limits_and_rank_metric(toonnet: B
     assert toonnet.task == "classification"
     assert toonnet.rank_by == "top1_error"
     assert toonnet.higher_is_better("top1_error") is False
-    assert toonnet.submissions_per_day == 5
+    assert toonnet.typed_spec.limits.submissions_per_day == 5
     assert leaderboard_metrics(toonnet) == ["top1_error", "top3_error"]
     assert toonnet.current_version().profile == "tiny"
 

@@ -208,7 +208,7 @@ def test_submitting_a_predictions_archive_stores_it_before_queueing(client, toon
 
 
 def test_the_daily_limit_is_enforced_with_a_clear_message_and_failures_are_free(client, toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
-    limit = toonnet.submissions_per_day
+    limit = toonnet.typed_spec.limits.submissions_per_day
     for index in range(limit):
         status = Status.FAILED if index == 0 else Status.FINISHED
         Submission.objects.create(owner=alice, benchmark=toonnet, protocol=toonnet.current_version(),

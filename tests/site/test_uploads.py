@@ -85,8 +85,8 @@ def test_an_archive_with_more_files_than_the_protocol_needs_is_refused(alice_cli
 
 def test_an_upload_over_the_benchmark_limit_is_refused_with_the_limit(alice_client, toonnet) -> None:  # type: ignore[no-untyped-def]
     set_upload_limit(toonnet, 1)
-    Benchmark.objects.create(slug="roomy", title="Roomy", task="classification",
-                             spec={"limits": {"upload_mb": 64}, "metrics": [], "leaderboard": {"rank_by": "x"}})
+    roomy = {**toonnet.spec, "slug": "roomy", "limits": {**toonnet.spec["limits"], "upload_mb": 64}}
+    Benchmark.objects.create(slug="roomy", title="Roomy", task="classification", spec=roomy)
     big = zip_bytes({"scores.npy": os.urandom(MB + MB // 4)})
     response = submit_page(alice_client, "predictions", SimpleUploadedFile("big.zip", big))
     assert response.status_code == 400
