@@ -7,12 +7,15 @@ names with its parameters, adds a seeded 95% interval to every leaderboard
 metric (the metric's own kind: percentile bootstrap, or the jackknife for
 FID and KID) and keeps each family's details (curves, per-class numbers at
 the spec's k) for plots. The site's evaluator and the dev kit both call it.
+The result also carries the evidence itself (``evidence``, never part of its
+JSON): the site keeps it with the result (``evaluator.evidence_store``) so
+that ``compare_evidence`` can test two results on the same test items later.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +26,8 @@ from datasets.build import BuiltBenchmark, load_built
 from datasets.paths import default_data_root
 from datasets.spec import component_params
 from evaluator.metrics import METRICS, MetricDef
-from evaluator.metrics.intervals import metric_interval
-from evaluator.tasks import ScoringOptions, task_of
+from evaluator.metrics.intervals import PairedDifference, metric_interval, paired_difference
+from evaluator.tasks import Evidences, ScoringOptions, task_of
 from evaluator.validation import validate_outputs
 
 CONFIDENCE = 0.95
@@ -38,7 +41,9 @@ class EvaluationResult:
     ``details`` is keyed by evidence kind (classification, identification,
     verification, generation). ``extractor`` names the FID feature extractor
     and its weights' sha256 (translation only); ``comparable`` is False when
-    non-standard weights made the numbers.
+    non-standard weights made the numbers. ``evidence`` (kind -> the
+    evidence its metrics reduced) derives from the test truth: it is kept on
+    the server and left out of ``to_json``.
     """
 
     slug: str
@@ -48,9 +53,10 @@ class EvaluationResult:
     details: dict[str, dict[str, Any]] = field(default_factory=dict)
     extractor: dict[str, Any] | None = None
     comparable: bool = True
+    evidence: Evidences = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        record = asdict(self)
+        record = {item.name: getattr(self, item.name) for item in fields(self) if item.name != "evidence"}
         record["ci95"] = {name: [float(lo), float(hi)] for name, (lo, hi) in self.ci95.items()}
         return _plain(record)
 
@@ -118,7 +124,24 @@ def score_outputs(
         details=details,
         extractor=extractor_record,
         comparable=comparable,
+        evidence=evidences,
     )
+
+
+def compare_evidence(fn: str, params: dict[str, Any], first: Evidences, second: Evidences) -> PairedDifference:
+    """The metric ``fn`` (with the spec's ``params``) of ``first`` minus that of ``second``, paired.
+
+    Both results are scored on the same bootstrap resamples (or jackknife
+    groups) of the same test items, with the metric's own resample count and
+    the seed of the result intervals; ``ValueError`` when either lacks the
+    metric's evidence or the two do not cover the same items.
+    """
+    definition = METRICS.get(fn)
+    kind = definition.evidence
+    if kind not in first or kind not in second:
+        raise ValueError(f"a paired test of {fn!r} needs {kind!r} evidence of both results")
+    return paired_difference(definition, first[kind], second[kind], component_params(definition.params_model, params),
+                             seed=BOOTSTRAP_SEED, confidence=CONFIDENCE)
 
 
 def _interval(definition: MetricDef, evidence: Any, params: Any, resamples: int | None) -> tuple[float, float]:

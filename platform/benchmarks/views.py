@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from django.contrib import messages
-from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.functional import SimpleLazyObject
 
 from benchmarks.bundles import BundleUnavailable, bundle_name, bundle_path, role_counts
 from benchmarks.models import Benchmark, ProtocolVersion
-from leaderboards.table import Cell, best_entry, cache_key, leaderboard_table, sort_metric
+from datasets.spec_models import SplitSection
+from leaderboards.table import Cell, best_entry, leaderboard_table, sort_metric
 from submissions.models import Submission
 
-LEADERBOARD_CACHE_S = 300
 
-
-def split_words(split: dict[str, Any]) -> str:
+def split_words(split: SplitSection) -> str:
     """The split section in words: ``stratified, 30% held out for test, seed 0``."""
-    params = dict(split.get("params", {}))
-    words = [str(split.get("method", "?"))]
+    params = split.params.model_dump(mode="json", exclude_unset=True)
+    words = [split.method]
     fraction = params.pop("test_fraction", None)
     if fraction is not None:
         words.append(f"{float(fraction) * 100:g}% held out for test")
     words += [f"{key.replace('_', ' ')} {value}" for key, value in sorted(params.items())]
-    if "seed" in split:
-        words.append(f"seed {split['seed']}")
+    words.append(f"seed {split.seed}")
     return ", ".join(words)
 
 
@@ -43,13 +36,8 @@ class BenchmarkCard:
 def home(request: HttpRequest) -> HttpResponse:
     cards = []
     for benchmark in Benchmark.objects.filter(is_active=True):
-        protocol = benchmark.current_version()
-        key = cache_key(protocol, benchmark.rank_by, page=0) + ":best"
-        best = cache.get(key)
-        if best is None:
-            best = best_entry(benchmark) or (None, None)
-            cache.set(key, best, LEADERBOARD_CACHE_S)
-        cards.append(BenchmarkCard(benchmark, protocol, *best))
+        best = best_entry(benchmark) or (None, None)
+        cards.append(BenchmarkCard(benchmark, benchmark.current_version(), *best))
     return render(request, "benchmarks/home.html", {"cards": cards})
 
 
@@ -74,42 +62,24 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
     sort, page = sort_metric(benchmark, request.GET.get("sort")), page_number(request)
-    table_key = cache_key(protocol, sort, page)
-    # Visitors who are not logged in all see the same page: serve it whole from the cache.
-    page_key = anonymous_page_key(request, table_key, benchmark)
-    if page_key is not None and (body := cache.get(page_key)) is not None:
-        return HttpResponse(body)
-    # Ranking is computed only when the cached fragment is missing or stale (see cache_key).
-    table = SimpleLazyObject(lambda: leaderboard_table(benchmark, protocol, sort, page))
-    spec = protocol.spec if protocol is not None else benchmark.spec
+    table = leaderboard_table(benchmark, protocol, sort, page)
+    spec = protocol.typed_spec if protocol is not None else benchmark.typed_spec
     context = {
         "benchmark": benchmark,
         "protocol": protocol,
         "current": benchmark.current_version(),
         "versions": list(benchmark.versions.all()),
         "spec": spec,
-        "split": split_words(spec.get("split", {})),
-        "metrics": [dict(metric, is_rank=metric["name"] == benchmark.rank_by) for metric in spec.get("metrics", [])],
-        "limits": spec.get("limits", {}),
-        "classes": spec.get("classes", []),
+        "split": split_words(spec.split_for(protocol.source if protocol is not None else "synthetic")),
+        "metrics": [{**metric.model_dump(), "is_rank": metric.name == spec.leaderboard.rank_by} for metric in spec.metrics],
+        "limits": spec.limits,
+        "classes": spec.classes,
         "roles": role_counts(slug) if protocol is not None and protocol.is_current else {},
         "task": benchmark.task_words,
         "table": table,
         "sort": sort,
-        "table_key": table_key,
-        "table_ttl_s": LEADERBOARD_CACHE_S,
     }
-    response = render(request, "benchmarks/detail.html", context)
-    if page_key is not None:
-        cache.set(page_key, response.content, LEADERBOARD_CACHE_S)
-    return response
-
-
-def anonymous_page_key(request: HttpRequest, table_key: str, benchmark: Benchmark) -> str | None:
-    """A whole-page cache key for a visitor with no account and no pending message; None otherwise."""
-    if request.user.is_authenticated or len(messages.get_messages(request)):
-        return None
-    return f"page:{table_key}:{benchmark.updated.timestamp()}:{request.get_full_path()}"
+    return render(request, "benchmarks/detail.html", context)
 
 
 def bundle_download(request: HttpRequest, slug: str) -> HttpResponse:

@@ -9,9 +9,10 @@ messages cookie and without an ``Authorization`` header. A page is served
 again only while the site's leaderboard version is unchanged: a stored,
 replaced or deleted result, a submission shown or hidden, a new or switched
 protocol and an edited benchmark all move it. Each process re-reads the
-version at most every ``TOONBENCH_PAGE_CACHE_RECHECK_S`` seconds (the same
-window as the table cache's version), so a change shows within that window.
-A response that sets a cookie, or is anything but a 200, is never kept.
+version at most every ``TOONBENCH_PAGE_CACHE_RECHECK_S`` seconds, so a change
+shows within that window. A response that sets a cookie, or is anything but a
+200, is never kept. This is the site's one page cache: signed-in visitors'
+pages (which carry their own name and submissions) are rendered fresh.
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ from django.db.models import Count, Max
 from django.http import parse_cookie
 
 from benchmarks.models import Benchmark, ProtocolVersion
-from leaderboards.table import VERSION_RECHECK_S
 from submissions.models import MetricValue, Status, Submission
 
 PAGE_PATH = re.compile(r"^/(benchmarks/[-\w]+/)?$")  # the home page and each benchmark page
-PAGE_TTL_S = 300  # as the view's own page cache: edits that move no version number show after this
+PAGE_TTL_S = 300  # edits that move no version number (a method renamed in the admin) show after this
 MAX_PAGES = 512
 MESSAGES_COOKIE = "messages"
 
@@ -108,7 +108,7 @@ class AnonymousPageCache:
 
     def current_version(self) -> Any:
         """The site version, re-read at most every recheck window by one thread of this process."""
-        recheck_s = getattr(settings, "TOONBENCH_PAGE_CACHE_RECHECK_S", VERSION_RECHECK_S)
+        recheck_s = settings.TOONBENCH_PAGE_CACHE_RECHECK_S
         with self.lock:
             if time.monotonic() - self.version_read_at >= recheck_s:
                 self.version = site_version()

@@ -2,8 +2,11 @@
 
 Ranking comes from ``leaderboards.queries.ranked_submissions`` (one indexed
 query); this module fetches one page of it plus the other metrics of those
-rows, and marks a row as tied when its 95% interval on the sorting metric
-overlaps the interval of the row ranked just above it.
+rows, and marks a row as tied with the row ranked just above it when a paired
+test of the two on the same test items cannot tell them apart on the sorting
+metric (p >= 0.05, ``leaderboards.comparisons``), or when both have the same
+value. Where either result has no stored evidence, or the test failed, the
+older rule decides instead: their 95% intervals overlap.
 """
 
 from __future__ import annotations
@@ -14,16 +17,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import Count, Max
 
 from benchmarks.models import Benchmark, ProtocolVersion
+from leaderboards.comparisons import not_significant, stored_comparisons
+from leaderboards.models import PairedComparison
 from leaderboards.queries import leaderboard_metrics, ranked_submissions
-from submissions.models import MetricValue, Status, Submission
+from submissions.models import MetricValue, Result, Submission
 
 PAGE_SIZE = 100
 ID_BATCH = 500
-VERSION_RECHECK_S = 2
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,33 @@ class Cell:
 
 @dataclass
 class Row:
+    """One ranked submission; ``p_vs_above`` is the paired test's p-value against the row above.
+
+    ``p_vs_above`` is None where the interval-overlap rule decided the tie;
+    ``tie_fallback`` then says why no paired test was used.
+    """
+
     submission: Submission
     rank: int
     tied_with_above: bool
     cells: list[Cell]
+    p_vs_above: float | None = None
+    tie_fallback: str = ""
+
+    @property
+    def tie_title(self) -> str:
+        """The hover text of the tie mark."""
+        if self.p_vs_above is not None:
+            return ("not significantly different from the entry above "
+                    f"(paired test on the same test items, p = {self.p_vs_above:.3g})")
+        return f"95% interval overlaps the entry above ({self.tie_fallback}; interval-overlap rule)"
+
+
+@dataclass(frozen=True)
+class Tie:
+    tied: bool
+    p_value: float | None = None
+    fallback: str = ""
 
 
 @dataclass
@@ -71,6 +96,18 @@ def intervals_overlap(first: Cell, second: Cell) -> bool:
     if any(bound is None or not math.isfinite(bound) for bound in bounds):
         return False
     return max(first.low, second.low) <= min(first.high, second.high)  # type: ignore[type-var]
+
+
+def tie_with_above(above: Cell, below: Cell, comparison: PairedComparison | None, no_test: str) -> Tie:
+    """Whether ``below`` ties the row above it: the paired test when there is one, else interval overlap.
+
+    Equal values are always a tie. ``no_test`` says why there is no paired
+    test when ``comparison`` is None.
+    """
+    if comparison is not None and comparison.p_value is not None:
+        return Tie(not_significant(comparison) or above.value == below.value, comparison.p_value)
+    reason = "the paired test could not be run" if comparison is not None else no_test
+    return Tie(intervals_overlap(above, below), None, reason)
 
 
 def sort_metric(benchmark: Benchmark, requested: str | None) -> str:
@@ -107,16 +144,45 @@ def leaderboard_table(
     rows_by_id = _submissions([pk for pk, _ in window])
     cells = _cells_by_submission([pk for pk, _ in window], [c.name for c in columns])
     sort_index = [column.name for column in columns].index(metric)
-    previous: Cell | None = None
+    empty = [Cell(None, None, None)] * len(columns)
+    sort_cells = [cells.get(pk, empty)[sort_index] for pk, _ in window]
+    results = [getattr(rows_by_id[pk], "result", None) for pk, _ in window]
+    comparisons = _adjacent_comparisons(protocol, metric, results, sort_cells)
     for position, (pk, rank) in enumerate(window):
-        row_cells = cells.get(pk, [Cell(None, None, None)] * len(columns))
-        current = row_cells[sort_index]
-        tied = previous is not None and intervals_overlap(previous, current)
-        previous = current
         if page_size is not None and start > 0 and position == 0:
             continue
-        table.rows.append(Row(submission=rows_by_id[pk], rank=rank, tied_with_above=tied, cells=row_cells))
+        tie = Tie(False)
+        if position > 0:
+            above, below = results[position - 1], results[position]
+            comparison = comparisons.get((above.pk, below.pk)) if above and below else None
+            tie = tie_with_above(sort_cells[position - 1], sort_cells[position], comparison,
+                                 _no_test_reason(above, below, sort_cells[position - 1], sort_cells[position]))
+        table.rows.append(Row(submission=rows_by_id[pk], rank=rank, tied_with_above=tie.tied,
+                              cells=cells.get(pk, empty), p_vs_above=tie.p_value, tie_fallback=tie.fallback))
     return table
+
+
+def _adjacent_comparisons(protocol: ProtocolVersion, metric: str, results: list[Result | None],
+                          sort_cells: list[Cell]) -> dict[tuple[int, int], PairedComparison]:
+    """Stored paired tests of every adjacent pair whose two values are both known."""
+    pairs = [
+        (above, below)
+        for above, below, first, second in zip(results, results[1:], sort_cells, sort_cells[1:])
+        if above is not None and below is not None and _known(first) and _known(second)
+    ]
+    return stored_comparisons(protocol, metric, pairs)
+
+
+def _known(cell: Cell) -> bool:
+    return cell.value is not None and math.isfinite(cell.value)
+
+
+def _no_test_reason(above: Result | None, below: Result | None, first: Cell, second: Cell) -> str:
+    if not (_known(first) and _known(second)):
+        return "the metric is undefined for one of the two"
+    if above is None or below is None or not (above.evidence and below.evidence):
+        return "no per-item evidence stored for one of the two results"
+    return "the paired test has not been computed yet"
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -132,7 +198,7 @@ def _submissions(submission_ids: list[int]) -> dict[int, Submission]:
             Submission.objects.filter(pk__in=chunk)
             .select_related("owner", "result")
             .only("pk", "method_name", "paper_url", "code_url", "is_baseline", "created", "owner__username",
-                  "result__comparable")
+                  "result__comparable", "result__evidence")
         )
         found.update((submission.pk, submission) for submission in rows)
     return found
@@ -158,37 +224,13 @@ def _cells_by_submission(submission_ids: list[int], names: list[str]) -> dict[in
     return {pk: [by_name.get(name, empty) for name in names] for pk, by_name in found.items()}
 
 
-def cache_key(protocol: ProtocolVersion | None, sort: str, page: int) -> str:
-    """The cache key of one rendered leaderboard page; it changes whenever the leaderboard can."""
-    if protocol is None:
-        return f"leaderboard:none:{sort}:{page}"
-    return f"{leaderboard_version(protocol)}:{sort}:{page}"
-
-
-def leaderboard_version(protocol: ProtocolVersion) -> str:
-    """A version of the protocol's leaderboard: it moves when a result is stored, replaced or
-    deleted (ranking rows' newest id and count) or a submission is shown or hidden (public count).
-
-    Reading it costs two small queries, so each process re-reads it at most every
-    ``VERSION_RECHECK_S`` seconds; edits that move none of these numbers (a method
-    renamed in the admin) show once the cached page expires.
-    """
-    stamp = int(protocol.created.timestamp() * 1e6)
-
-    def read() -> str:
-        values = MetricValue.objects.filter(protocol=protocol).aggregate(newest=Max("id"), count=Count("id"))
-        shown = Submission.objects.filter(protocol=protocol, status=Status.FINISHED, is_public=True).count()
-        return f"leaderboard:{protocol.pk}:{stamp}:{values['newest']}:{values['count']}:{shown}"
-
-    return str(cache.get_or_set(f"leaderboard-version:{protocol.pk}:{stamp}", read, VERSION_RECHECK_S))
-
-
 def row_record(row: Row, columns: list[Column]) -> dict[str, Any]:
     """One leaderboard row as plain data (the API's JSON and the CSV export)."""
     submission = row.submission
     return {
         "rank": row.rank,
         "tied_with_above": row.tied_with_above,
+        "p_vs_above": row.p_vs_above,
         "submission": submission.pk,
         "method": submission.method_name,
         "submitter": submission.owner.get_username(),
@@ -210,14 +252,14 @@ def table_csv(table: Table) -> str:
     spreadsheet formula injection (``safe_csv_cell``); the numbers are
     written by this module and left as they are.
     """
-    header = ["rank", "tied_with_above", "submission", "method", "submitter", "baseline", "paper_url", "code_url",
-              "submitted"]
+    header = ["rank", "tied_with_above", "p_vs_above", "submission", "method", "submitter", "baseline", "paper_url",
+              "code_url", "submitted"]
     for column in table.columns:
         header += [column.name, f"{column.name}_ci_low", f"{column.name}_ci_high"]
     lines = [[safe_csv_cell(name) for name in header]]
     for row in table.rows:
         record = row_record(row, table.columns)
-        line = [safe_csv_cell(str(record[key])) for key in header[:9]]
+        line = [safe_csv_cell(_csv_text(record[key])) for key in header[:10]]
         for cell in row.cells:
             line += [_csv_number(cell.value), _csv_number(cell.low), _csv_number(cell.high)]
         lines.append(line)
@@ -247,3 +289,10 @@ def _write_csv(lines: list[list[str]]) -> str:
 
 def _csv_number(value: float | None) -> str:
     return "" if value is None else repr(float(value))
+
+
+def _csv_text(value: Any) -> str:
+    """A record's cell: numbers exactly, an absent p-value empty."""
+    if value is None:
+        return ""
+    return _csv_number(value) if isinstance(value, float) else str(value)

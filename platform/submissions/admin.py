@@ -12,7 +12,7 @@ class ResultInline(admin.StackedInline):
     extra = 0
     can_delete = False
     readonly_fields = ["protocol_hash", "metrics", "ci95", "extractor_name", "extractor_weights_sha256", "comparable"]
-    exclude = ["details"]
+    exclude = ["details", "evidence"]  # per-item evidence is for the paired tests (leaderboards.comparisons)
 
 
 @admin.register(Submission)

@@ -4,7 +4,9 @@ A ``Submission`` is both what the participant sent and the state of its one
 evaluation job (status, heartbeat, attempts). A ``Result`` is written at
 most once per submission (one-to-one), and its leaderboard numbers are
 copied into ``MetricValue`` rows so ranking thousands of submissions by any
-metric is one indexed query.
+metric is one indexed query. A result also keeps the per-item evidence it
+was scored from (``Result.evidence``, a file under media that no view
+serves), from which the leaderboard tests adjacent rows against each other.
 """
 
 from __future__ import annotations
@@ -117,6 +119,11 @@ class ChunkedUpload(models.Model):
         return f"upload {self.id} ({self.received_bytes}/{self.total_bytes} bytes)"
 
 
+def evidence_upload_path(result: "Result", filename: str) -> str:
+    """Evidence files are named at random, under the benchmark's folder."""
+    return f"evidence/{result.submission.benchmark.slug}/{uuid.uuid4().hex}.npz"
+
+
 class Result(models.Model):
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="result")
     protocol_hash = models.CharField(max_length=64)
@@ -126,6 +133,11 @@ class Result(models.Model):
     extractor_name = models.CharField(max_length=100, blank=True)
     extractor_weights_sha256 = models.CharField(max_length=64, blank=True)
     comparable = models.BooleanField(default=True, help_text="False when non-standard weights made the numbers")
+    evidence = models.FileField(
+        upload_to=evidence_upload_path, blank=True, max_length=300,
+        help_text="Per-item evidence (.npz, evaluator.evidence_store) for paired tests; derives from the test "
+                  "truth, so it is never served",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
