@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks.models import ProtocolVersion
+from datasets.spec_models import MetricSpec
 from evaluator.evidence_store import load_evidence
 from evaluator.scoring import CONFIDENCE, compare_evidence
 from leaderboards.models import PairedComparison
@@ -86,13 +87,15 @@ def _stored(metric: str, pairs: list[Pair]) -> dict[tuple[int, int], PairedCompa
     return found
 
 
-def _metric_entry(protocol: ProtocolVersion, metric: str) -> dict[str, Any] | None:
-    """The metric's entry (name, fn, params) in the spec the protocol was frozen from."""
-    entries: Iterable[dict[str, Any]] = protocol.spec.get("metrics", [])
-    return next((entry for entry in entries if entry.get("name") == metric), None)
+def _metric_entry(protocol: ProtocolVersion, metric: str) -> MetricSpec | None:
+    """The metric's entry (fn, params) in the spec the protocol was frozen from."""
+    try:
+        return protocol.typed_spec.metric(metric)
+    except KeyError:
+        return None
 
 
-def _compare(metric: str, entry: dict[str, Any] | None, above: Result, below: Result,
+def _compare(metric: str, entry: MetricSpec | None, above: Result, below: Result,
              evidence_of: Callable[[Result], Evidences | str]) -> PairedComparison:
     comparison = PairedComparison(metric=metric, first=above, second=below)
     first, second = evidence_of(above), evidence_of(below)
@@ -101,7 +104,7 @@ def _compare(metric: str, entry: dict[str, Any] | None, above: Result, below: Re
     if isinstance(first, str) or isinstance(second, str):
         return _failed(comparison, first if isinstance(first, str) else str(second))
     try:
-        outcome = compare_evidence(str(entry["fn"]), dict(entry.get("params") or {}), first, second)
+        outcome = compare_evidence(entry.fn, dict(entry.params), first, second)
     except (ValueError, KeyError) as exc:  # evidence of other test items, or a metric no longer registered
         return _failed(comparison, f"{type(exc).__name__}: {exc}")
     if not math.isfinite(outcome.p_value):
