@@ -15,7 +15,9 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 from benchmarks.models import Benchmark, ProtocolVersion
 from evaluator import status as status_vocabulary
@@ -142,6 +144,14 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"result of submission #{self.submission_id}"
+
+
+@receiver(post_delete, sender=Result)
+def remove_evidence_file(sender: type[Result], instance: Result, **kwargs: object) -> None:
+    """A deleted result (re-queued, or its submission deleted) takes its evidence file along, once committed."""
+    if instance.evidence:
+        storage, name = instance.evidence.storage, instance.evidence.name
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 class MetricValue(models.Model):

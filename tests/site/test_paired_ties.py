@@ -212,3 +212,16 @@ def test_a_build_past_its_time_budget_leaves_the_remaining_pairs_to_the_next_one
     second = leaderboard_table(toonnet).rows
     assert [row.p_vs_above is not None for row in second] == [False, True, True]
     assert PairedComparison.objects.count() == 2
+
+
+def test_a_deleted_result_takes_its_evidence_file_along(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    requeued = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "requeued",
+                         tmp_path)
+    path = Path(requeued.result.evidence.path)
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        Result.objects.filter(submission=requeued).delete()  # what the admin's "evaluate again" does
+    assert not path.exists()
