@@ -8,7 +8,7 @@ conversion is generic: a field is stored as the array ``numpy.asarray`` makes of
 it and converted back by its annotated type (``np.ndarray`` as it is, ``int``,
 ``float``, ``bool`` and ``str`` from a 0-d array, ``tuple[X, ...]`` element by
 element), so a new evidence type needs no code here beyond
-:func:`register_evidence_type`.
+:func:`evaluator.metrics.register_evidence` on the dataclass.
 
 Evidence is derived from the test truth (true classes, identities, same/different
 pairs, the hidden reference set's features): it stays on the server and is never
@@ -24,23 +24,12 @@ import typing
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, fields
 from typing import Any
 
 import numpy as np
 
-from evaluator.metrics.classification import ClassificationEvidence
-from evaluator.metrics.generation import GenerationEvidence
-from evaluator.metrics.identification import IdentificationEvidence
-from evaluator.metrics.verification import VerificationEvidence
-
-EVIDENCE_TYPES: dict[str, type] = {
-    "classification": ClassificationEvidence,
-    "identification": IdentificationEvidence,
-    "verification": VerificationEvidence,
-    "generation": GenerationEvidence,
-}
-"""Evidence kind (a metric's ``evidence``) -> the dataclass stored under it."""
+from evaluator.metrics import EVIDENCE_TYPES
 
 # What a damaged archive raises from numpy's reader: a bad zip, a bad member, a bad .npy header.
 _READ_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, NotImplementedError)
@@ -50,18 +39,11 @@ class EvidenceError(ValueError):
     """Evidence that cannot be stored or read back; the message is one line."""
 
 
-def register_evidence_type(kind: str, evidence_type: type) -> None:
-    """Let results of a new task type keep their evidence of ``kind`` (a dataclass)."""
-    if not is_dataclass(evidence_type):
-        raise TypeError(f"evidence type {evidence_type.__name__} is not a dataclass")
-    EVIDENCE_TYPES[kind] = evidence_type
-
-
 def evidence_bytes(evidences: Mapping[str, Any]) -> bytes:
     """One compressed ``.npz`` holding every field of every evidence, keyed ``<kind>.<field>``."""
     arrays: dict[str, np.ndarray] = {}
     for kind, evidence in evidences.items():
-        expected = EVIDENCE_TYPES.get(kind)
+        expected = EVIDENCE_TYPES.get(kind) if kind in EVIDENCE_TYPES else None
         if expected is None or type(evidence) is not expected:
             raise EvidenceError(f"no registered evidence type for kind {kind!r} ({type(evidence).__name__})")
         for item in fields(evidence):
@@ -89,9 +71,9 @@ def load_evidence(data: bytes) -> dict[str, Any]:
 
 
 def _rebuild(kind: str, stored: dict[str, np.ndarray]) -> Any:
-    evidence_type = EVIDENCE_TYPES.get(kind)
-    if evidence_type is None:
+    if kind not in EVIDENCE_TYPES:
         raise EvidenceError(f"evidence archive holds unknown kind {kind!r}")
+    evidence_type = EVIDENCE_TYPES.get(kind)
     hints = typing.get_type_hints(evidence_type)
     names = {item.name for item in fields(evidence_type)}
     if unknown := sorted(set(stored) - names):

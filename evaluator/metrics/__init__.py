@@ -14,7 +14,7 @@ delete-one-group jackknife, for statistics that duplicated rows bias, such as
 FID and KID); see :mod:`evaluator.metrics.intervals`.
 """
 
-from evaluator.metrics.base import METRICS, MetricDef, register_metric
+from evaluator.metrics.base import EVIDENCE_TYPES, METRICS, MetricDef, register_evidence, register_metric
 from evaluator.metrics import classification, generation, identification, verification  # noqa: F401  (registration)
 
-__all__ = ["METRICS", "MetricDef", "register_metric"]
+__all__ = ["EVIDENCE_TYPES", "METRICS", "MetricDef", "register_evidence", "register_metric"]

@@ -29,6 +29,13 @@ class MetricDef:
 
 
 METRICS: Registry[MetricDef] = Registry("metric")
+EVIDENCE_TYPES: Registry[type] = Registry("evidence type")
+"""Evidence kind (a metric's ``evidence``) -> the dataclass its metrics reduce (``evaluator.evidence_store``)."""
+
+
+def register_evidence(kind: str) -> Callable[[type], type]:
+    """Class decorator: ``kind``'s evidence is this dataclass (its fields: arrays, scalars, tuples)."""
+    return EVIDENCE_TYPES.register_with(kind, lambda evidence_type: evidence_type)
 
 
 def register_metric(

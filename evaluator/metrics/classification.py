@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import Field
 
 from datasets.components import Params
-from evaluator.metrics.base import register_metric
+from evaluator.metrics.base import register_evidence, register_metric
 from evaluator.metrics.bootstrap import vectorised
 
 class TopKParams(Params):
@@ -73,6 +73,7 @@ def confusion_matrix(scores: np.ndarray, labels: np.ndarray, n_classes: int) -> 
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
+@register_evidence("classification")
 @dataclass(frozen=True)
 class ClassificationEvidence:
     """Scores ``[N, C]`` in manifest order, true class indices ``[N]``, class names."""

@@ -15,10 +15,11 @@ import numpy as np
 from pydantic import Field
 
 from datasets.components import Params
-from evaluator.metrics.base import register_metric
+from evaluator.metrics.base import register_evidence, register_metric
 from evaluator.metrics.frechet import fid_from_features, kid
 
 
+@register_evidence("generation")
 @dataclass(frozen=True)
 class GenerationEvidence:
     """Features of the outputs, of their input photos (same rows) and of the reference cartoons."""

@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import Field
 
 from datasets.components import Params
-from evaluator.metrics.base import register_metric
+from evaluator.metrics.base import register_evidence, register_metric
 from evaluator.metrics.bootstrap import vectorised
 from evaluator.metrics.ranking import DEFAULT_MAX_RANK, distractor_ranks
 
@@ -69,6 +69,7 @@ def rank1_by_distractor_count(probe_embeddings: np.ndarray, true_embeddings: np.
     return counts, np.array(correct, dtype=bool).reshape(len(counts), len(probe_embeddings))
 
 
+@register_evidence("identification")
 @dataclass(frozen=True)
 class IdentificationEvidence:
     """Each probe's rank (from :func:`distractor_ranks`) and the cap those ranks were made with.

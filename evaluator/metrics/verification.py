@@ -33,7 +33,7 @@ from pydantic import Field
 from scipy.stats import rankdata
 
 from datasets.components import Params
-from evaluator.metrics.base import register_metric
+from evaluator.metrics.base import register_evidence, register_metric
 from evaluator.metrics.similarity import dot_rows, unit_rows
 
 MAX_STORED_ROC_POINTS = 500
@@ -171,6 +171,7 @@ def _downsample(values: np.ndarray, limit: int) -> np.ndarray:
     return values[np.unique(np.linspace(0, values.size - 1, limit).round().astype(np.int64))]
 
 
+@register_evidence("verification")
 @dataclass(frozen=True)
 class VerificationEvidence:
     """Per-pair cosine similarity and whether the pair shows one identity."""
