@@ -35,6 +35,7 @@ from evaluator.evidence_store import EvidenceError, evidence_bytes
 from evaluator.folders import sweep_scratch_folders
 from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
 from evaluator.runners import make_runner
+from evaluator.scoring import EvaluationResult
 from leaderboards.models import PairedComparison
 from registry.policy import pull_settings
 from submissions.models import (
@@ -88,7 +89,7 @@ class DjangoJobStore:
         connection.close()
 
 
-def save_result(submission: Submission, evaluation: Any) -> Result:
+def save_result(submission: Submission, evaluation: EvaluationResult) -> Result:
     """Store an ``EvaluationResult``, its evidence file and its ranking rows; running it twice leaves one of each.
 
     Replacing a result removes its previous evidence file and the paired
@@ -97,7 +98,7 @@ def save_result(submission: Submission, evaluation: Any) -> Result:
     record = evaluation.to_json()
     extractor = record.get("extractor") or {}
     previous = Result.objects.filter(submission=submission).values_list("evidence", flat=True).first()
-    evidence = store_evidence(submission, getattr(evaluation, "evidence", None))
+    evidence = store_evidence(submission, evaluation.evidence)
     try:
         with transaction.atomic():
             result, _ = Result.objects.update_or_create(
