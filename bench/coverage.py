@@ -82,7 +82,7 @@ def measure(name: str, kind: str, draw, truth: float, params, definition, rng, n
     for _ in range(REPLICATIONS):
         evidence = draw()
         estimate = definition.fn(evidence, params)
-        low, high = metric_interval(definition, evidence, params, resamples=RESAMPLES)
+        low, high = metric_interval(definition, evidence, params, resamples=RESAMPLES, estimate=estimate)
         hits += low <= truth <= high
         contains += low <= estimate <= high
         widths.append(high - low)

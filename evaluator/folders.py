@@ -20,11 +20,12 @@ import os
 import re
 import time
 import stat
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from evaluator.mounts import detach
 
 SCRATCH_PREFIX = "toonbench-job-"
 OWNER_ALL = stat.S_IRWXU
@@ -146,8 +147,12 @@ def mounts_below(root: Path) -> list[Path]:
 
 
 def unmount(point: Path) -> None:
-    """Detach a file system (lazily, so a reader that still holds it open cannot block the worker)."""
-    subprocess.run(["umount", "-l", str(point)], capture_output=True, timeout=60, check=False)
+    """Detach a file system (lazily, so a reader that still holds it open cannot block the worker).
+
+    With the system call (``evaluator.mounts``), so a worker with CAP_SYS_ADMIN need not be root; a
+    point that is no longer mounted is no error.
+    """
+    detach(point)
 
 
 def unmount_below(root: Path) -> None:

@@ -19,6 +19,8 @@ the job (``set_run_info``, optional for a store); a host that cannot meet a
 hard requirement fails the job at once. The log tail is stored while the
 container runs, not only after. Each job's scratch folder is removed
 afterwards whatever the submission left in it (``evaluator.folders``).
+The result's intervals are seeded from the build secret of the data root
+(``evaluator.scoring.server_statistics_seed``), checked before anything runs.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from datasets.build import BuiltBenchmark, load_built
+from datasets.secret import BuildSecretError
 from evaluator.archives import EXTRA_ARCHIVE_MEMBERS, ArchiveError, ArchiveLimits, extract_predictions
 from evaluator.contract import input_items, prepare_input
 from evaluator.folders import scratch_folder
@@ -47,7 +50,7 @@ from evaluator.runners.base import (
     timeout_reason,
 )
 from evaluator.runners.host import HostCannotRun, fit_limits, limits_record
-from evaluator.scoring import EvaluationResult, score_outputs
+from evaluator.scoring import EvaluationResult, StatisticsSecretError, score_outputs, server_statistics_seed
 from evaluator.status import FINAL_STATUSES, JobStatus, RunOutcome, job_status_of
 
 logger = logging.getLogger(__name__)
@@ -182,6 +185,7 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
         raise JobError(f"unknown submission kind {request.kind!r} (expected one of {', '.join(KINDS)})")
     store.set_status(job_id, JobStatus.RUNNING)
     built = _load_benchmark(request)
+    seed = _statistics_seed(built, request.data_root)
     work_root = Path(request.work_root) if request.work_root else None
     if work_root is not None:
         work_root.mkdir(parents=True, exist_ok=True)
@@ -201,7 +205,7 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
         beat.raise_if_cancelled()
         store.set_status(job_id, JobStatus.SCORING)
         result = score_outputs(
-            built, output_dir, extractor=request.extractor or None, device=request.device or None
+            built, output_dir, extractor=request.extractor or None, device=request.device or None, seed=seed
         )
     beat.raise_if_cancelled()
     store.save_result(job_id, result)
@@ -224,6 +228,16 @@ def _load_benchmark(request: EvaluationRequest) -> BuiltBenchmark:
             "resubmit to the current protocol"
         )
     return built
+
+
+def _statistics_seed(built: BuiltBenchmark, data_root: Path) -> int:
+    """The keyed seed of the result's public intervals (``evaluator.scoring.server_statistics_seed``)."""
+    try:
+        return server_statistics_seed(built.protocol_hash, data_root, built.keyed)
+    except (StatisticsSecretError, BuildSecretError) as exc:
+        logger.error("%s", exc)
+        raise JobError("the evaluator's build secret is missing or unusable; the worker's log has the details"
+                       ) from None
 
 
 def _run_container(

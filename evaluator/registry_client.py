@@ -7,44 +7,60 @@ fetches the manifest (manifest lists and OCI indexes are followed to this
 host's platform for the size), answers the registry's Bearer challenge with
 the credentials configured for that host, and returns the pinned
 ``host/repository@sha256:...`` with the image's size in the registry (the
-sum of its compressed layers and config).
+sum of its compressed layers and config). Every request goes through the
+address guard of ``evaluator.egress``, within one deadline per resolution,
+and every manifest is hashed and checked against the digests that name it.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import ipaddress
-import json
-import platform
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlencode
 
 import docker.auth
-import requests
 
-MANIFEST_LIST_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
+from evaluator.egress import (
+    AddressRefused,
+    Answer,
+    Deadline,
+    DeadlineExceeded,
+    Egress,
+    EgressError,
+    TooLarge,
+    Unreachable,
+    Unresolvable,
+    no_host,
 )
-MANIFEST_TYPES = (
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
+from evaluator.manifests import (
+    ACCEPT,
+    TAG_PATTERN,
+    ManifestProblem,
+    error_codes,
+    host_platform,
+    image_size,
+    is_index,
+    json_object,
+    platform_digest,
+    sha256_digest,
+    token_of,
+    valid_tags,
 )
-ACCEPT = ", ".join(MANIFEST_LIST_TYPES + MANIFEST_TYPES)
+
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 DOCKER_HUB_API = "registry-1.docker.io"
 MAX_MANIFEST_BYTES = 4 << 20
+TOKEN_ANSWER_BYTES = 64 << 10  # token answers and tag lists
 DEFAULT_TIMEOUT_S = 20.0
-MACHINE_ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REFERENCE = re.compile(
     rf"^(?P<name>{_COMPONENT}(?:/{_COMPONENT})*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    rf"(?::(?P<tag>{TAG_PATTERN}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
 _HOST = re.compile(r"^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?$")
@@ -62,6 +78,10 @@ class BadReference(RegistryError):
 
 class RegistryUnreachable(RegistryError):
     pass
+
+
+class RegistryOnPrivateAddress(RegistryError):
+    """The reference's own registry host is on an address the guard refuses."""
 
 
 class ManifestUnknown(RegistryError):
@@ -178,10 +198,6 @@ def same_registry(first: str, second: str) -> bool:
     return is_loopback_host(first) and is_loopback_host(second) and split_host(first)[1] == split_host(second)[1]
 
 
-def host_platform() -> tuple[str, str]:
-    return "linux", MACHINE_ARCHITECTURES.get(platform.machine().lower(), platform.machine().lower())
-
-
 class DockerConfigCredentials:
     """Credentials per registry host from a ``docker login`` config file (``~/.docker/config.json``)."""
 
@@ -208,7 +224,13 @@ def no_credentials(host: str) -> Credentials | None:
 
 
 class RegistryClient:
-    """Talks to any registry's v2 API with per-host credentials; one instance may be reused."""
+    """Talks to any registry's v2 API with per-host credentials; one instance may be reused.
+
+    Every request goes through ``egress`` (the address guard). One
+    resolution, token requests and redirects included, gets ``timeout_s``
+    in all. ``trusted`` names the registries (the platform's own) whose
+    token service and redirects may lead to private addresses.
+    """
 
     def __init__(
         self,
@@ -217,64 +239,72 @@ class RegistryClient:
         plain_http: Callable[[str], bool] = is_loopback_host,
         local_tokens: TokenSource | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
-        session: requests.Session | None = None,
+        egress: Egress | None = None,
+        trusted: Callable[[str], bool] = no_host,
     ) -> None:
         self.credentials = credentials
         self.plain_http = plain_http
         self.local_tokens = local_tokens
         self.timeout_s = timeout_s
-        self.session = session or requests.Session()
+        self.egress = egress or Egress()
+        self.trusted = trusted
         self._tokens: dict[tuple[str, str], str] = {}
 
     def resolve(self, reference: ImageReference) -> ResolvedImage:
-        """The reference's content digest and size; raises a ``RegistryError`` with the reason."""
-        body, media_type, digest = self._manifest(reference, reference.manifest_key)
-        if reference.digest and digest != reference.digest:
-            raise RegistryError(f"{reference}: the registry answered with another digest ({digest})")
-        manifest = _json(body, reference)
-        if media_type in MANIFEST_LIST_TYPES or "manifests" in manifest:
-            chosen = _platform_entry(manifest, reference)
-            body, media_type, _ = self._manifest(reference, chosen)
-            manifest = _json(body, reference)
-        if int(manifest.get("schemaVersion", 0)) != 2 or "layers" not in manifest:
-            raise RegistryError(
-                f"{reference}: the registry serves an old (schema 1) or unknown manifest; push it with a current Docker"
-            )
-        size = int(manifest.get("config", {}).get("size", 0)) + sum(int(layer.get("size", 0))
-                                                                   for layer in manifest["layers"])
+        """The reference's content digest and size; raises a ``RegistryError`` with the reason.
+
+        The digest pinned is the sha256 of the manifest body received, which
+        must equal the digest asked for and the ``Docker-Content-Digest``
+        header; an index's chosen child is fetched by its digest and checked
+        the same way.
+        """
+        with Deadline(self.timeout_s) as deadline:
+            body, media_type = self._manifest(reference, reference.manifest_key, deadline)
+            digest = sha256_digest(body)
+            try:
+                document = json_object(body)
+                if is_index(document, media_type):
+                    child = platform_digest(document)
+                    if child is None:
+                        raise ManifestUnknown(f"{reference}: the image has no {'/'.join(host_platform())} variant")
+                    body, media_type = self._manifest(reference, child, deadline)
+                    document = json_object(body)
+                size = image_size(document)
+            except ManifestProblem as exc:
+                raise RegistryError(f"{reference}: what the registry {reference.host} serves {exc}") from None
         return ResolvedImage(reference, digest, size, media_type)
 
-    def _manifest(self, reference: ImageReference, key: str) -> tuple[bytes, str, str]:
+    def _manifest(self, reference: ImageReference, key: str, deadline: Deadline) -> tuple[bytes, str]:
+        """The manifest body for a tag or digest, checked against the digests that name it."""
         url = f"{self._base(reference)}/v2/{reference.repository}/manifests/{key}"
-        response = self._get(reference, url)
-        if response.status_code == 404:
-            raise ManifestUnknown(self._unknown_reason(reference, response))
-        if response.status_code in (401, 403):
-            raise AccessDenied(f"{reference}: the registry {reference.host} refused access ({_error_text(response)})")
-        if response.status_code != 200:
+        answer = self._get(reference, url, deadline, MAX_MANIFEST_BYTES)
+        if answer.status == 404:
+            raise ManifestUnknown(self._unknown_reason(reference, answer, deadline))
+        if answer.status in (401, 403):
+            raise AccessDenied(f"{reference}: the registry {reference.host} refused access (HTTP {answer.status})")
+        if answer.status != 200:
+            raise RegistryError(f"{reference}: the registry {reference.host} answered HTTP {answer.status}")
+        digest = sha256_digest(answer.body)
+        if key.startswith("sha256:") and digest != key:
+            raise RegistryError(f"{reference}: the manifest the registry sent for {key} has another digest ({digest})")
+        header = answer.headers.get("Docker-Content-Digest")
+        if header is not None and header.strip() != digest:
             raise RegistryError(
-                f"{reference}: the registry {reference.host} answered HTTP {response.status_code} "
-                f"({_error_text(response)})"
+                f"{reference}: the registry's Docker-Content-Digest header does not match the manifest it sent "
+                f"(whose digest is {digest})"
             )
-        body = response.content[: MAX_MANIFEST_BYTES + 1]
-        if len(body) > MAX_MANIFEST_BYTES:
-            raise RegistryError(f"{reference}: the manifest is larger than {MAX_MANIFEST_BYTES >> 20} MB")
-        digest = response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
-        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-        return body, media_type, digest
+        return answer.body, answer.headers.get("Content-Type", "").split(";")[0].strip()
 
-    def _unknown_reason(self, reference: ImageReference, response: requests.Response) -> str:
+    def _unknown_reason(self, reference: ImageReference, answer: Answer, deadline: Deadline) -> str:
         """Unknown digest, repository or tag; registries answer MANIFEST_UNKNOWN for all three, so ask the tag list."""
         if reference.digest:
             return f"{reference}: the image no longer exists in the registry {reference.host} (deleted or never pushed)"
-        codes = {error.get("code") for error in _errors(response)}
-        tags_list = self._get(reference, f"{self._base(reference)}/v2/{reference.repository}/tags/list")
-        if "NAME_UNKNOWN" in codes or tags_list.status_code == 404:
+        codes = error_codes(answer.body)
+        tags_list = self._get(reference, f"{self._base(reference)}/v2/{reference.repository}/tags/list", deadline,
+                              TOKEN_ANSWER_BYTES)
+        if "NAME_UNKNOWN" in codes or tags_list.status == 404:
             return f"{reference}: unknown repository {reference.repository} in the registry {reference.host}"
-        try:
-            tags = [str(tag) for tag in (tags_list.json().get("tags") or [])]
-        except (ValueError, AttributeError):
-            tags = []
+        tags = valid_tags(tags_list.body) if tags_list.status == 200 else []
         known = f" (it has {', '.join(sorted(tags)[:5])})" if tags else ""
         return f"{reference}: unknown tag {reference.tag or 'latest'} in {reference.name}{known}"
 
@@ -282,28 +312,31 @@ class RegistryClient:
         scheme = "http" if self.plain_http(reference.host) else "https"
         return f"{scheme}://{reference.api_host}"
 
-    def _get(self, reference: ImageReference, url: str) -> requests.Response:
+    def _get(self, reference: ImageReference, url: str, deadline: Deadline, max_bytes: int) -> Answer:
         scope = f"repository:{reference.repository}:pull"
         headers = {"Accept": ACCEPT}
         token = self._tokens.get((reference.host, scope))
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        response = self._request(reference, url, headers)
-        challenge = response.headers.get("WWW-Authenticate", "")
-        if response.status_code == 401 and challenge:
-            headers["Authorization"] = self._answer(reference, challenge, scope)
-            response = self._request(reference, url, headers)
-        return response
+        answer = self._fetch(reference, url, deadline, headers, max_bytes, "registry")
+        challenge = answer.headers.get("WWW-Authenticate", "")
+        if answer.status == 401 and challenge:
+            headers["Authorization"] = self._answer(reference, challenge, scope, deadline)
+            answer = self._fetch(reference, url, deadline, headers, max_bytes, "registry")
+        return answer
 
-    def _request(self, reference: ImageReference, url: str, headers: dict[str, str]) -> requests.Response:
+    def _fetch(
+        self, reference: ImageReference, url: str, deadline: Deadline, headers: dict[str, str], max_bytes: int,
+        party: str,
+    ) -> Answer:
+        """One guarded GET; ``party`` ('registry' or 'token service') words the refusal."""
         try:
-            return self.session.get(url, headers=headers, timeout=self.timeout_s, allow_redirects=True)
-        except requests.RequestException as exc:
-            raise RegistryUnreachable(
-                f"the registry {reference.host} is unreachable ({type(exc).__name__}); check the reference's host"
-            ) from None
+            return self.egress.get(url, deadline, headers=headers, max_bytes=max_bytes,
+                                   trusted=self.trusted(reference.host))
+        except EgressError as exc:
+            raise _refusal(reference, party, exc) from None
 
-    def _answer(self, reference: ImageReference, challenge: str, scope: str) -> str:
+    def _answer(self, reference: ImageReference, challenge: str, scope: str, deadline: Deadline) -> str:
         """The Authorization header for a ``Basic`` or ``Bearer`` challenge."""
         scheme, _, params_text = challenge.partition(" ")
         credentials = self.credentials(reference.host)
@@ -316,64 +349,50 @@ class RegistryClient:
         realm, service = params.get("realm", ""), params.get("service", "")
         token = self.local_tokens(reference.host, service, scope) if self.local_tokens else None
         if token is None:
-            token = self._fetch_token(reference, realm, service, scope, credentials)
+            token = self._fetch_token(reference, realm, {"service": service, "scope": scope}, credentials, deadline)
         self._tokens[(reference.host, scope)] = token
         return f"Bearer {token}"
 
     def _fetch_token(
-        self, reference: ImageReference, realm: str, service: str, scope: str, credentials: Credentials | None
+        self, reference: ImageReference, realm: str, params: dict[str, str], credentials: Credentials | None,
+        deadline: Deadline,
     ) -> str:
+        """A token from the realm the challenge named, reached through the same guard as the registry."""
         if not realm.startswith(("http://", "https://")):
             raise AccessDenied(f"{reference}: the registry {reference.host} sent an unusable auth challenge")
-        auth = (credentials.username, credentials.password) if credentials else None
-        try:
-            response = self.session.get(realm, params={"service": service, "scope": scope}, auth=auth,
-                                        timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            raise RegistryUnreachable(
-                f"the token service of the registry {reference.host} is unreachable ({type(exc).__name__})"
-            ) from None
-        if response.status_code != 200:
+        headers = {"Accept": "application/json"}
+        if credentials:
+            pair = f"{credentials.username}:{credentials.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        url = realm + ("&" if "?" in realm else "?") + urlencode(params)
+        answer = self._fetch(reference, url, deadline, headers, TOKEN_ANSWER_BYTES, "token service")
+        if answer.status != 200:
             raise AccessDenied(
-                f"{reference}: the registry {reference.host} refused a token ({_error_text(response)})"
+                f"{reference}: the token service of the registry {reference.host} refused a token "
+                f"(HTTP {answer.status})"
             )
-        document = response.json()
-        token = document.get("token") or document.get("access_token")
-        if not token:
-            raise AccessDenied(f"{reference}: the token service of {reference.host} answered without a token")
-        return str(token)
+        token = token_of(answer.body)
+        if token is None:
+            raise AccessDenied(
+                f"{reference}: the token service of the registry {reference.host} answered without a usable token"
+            )
+        return token
 
 
-def _json(body: bytes, reference: ImageReference) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise RegistryError(f"{reference}: the registry's manifest is not JSON") from None
-    if not isinstance(document, dict):
-        raise RegistryError(f"{reference}: the registry's manifest is not a JSON object")
-    return document
-
-
-def _platform_entry(index: dict[str, Any], reference: ImageReference) -> str:
-    wanted_os, wanted_arch = host_platform()
-    for entry in index.get("manifests", []):
-        entry_platform = entry.get("platform") or {}
-        if entry_platform.get("os") == wanted_os and entry_platform.get("architecture") == wanted_arch:
-            return str(entry["digest"])
-    raise ManifestUnknown(f"{reference}: the image has no {wanted_os}/{wanted_arch} variant")
-
-
-def _errors(response: requests.Response) -> list[dict[str, Any]]:
-    try:
-        document = response.json()
-    except ValueError:
-        return []
-    errors = document.get("errors") if isinstance(document, dict) else None
-    return [error for error in errors if isinstance(error, dict)] if isinstance(errors, list) else []
-
-
-def _error_text(response: requests.Response) -> str:
-    """The registry's own words (``errors[].message``), else the HTTP reason."""
-    messages = [str(error.get("message") or error.get("code") or "") for error in _errors(response)]
-    text = "; ".join(message for message in messages if message) or response.reason or f"HTTP {response.status_code}"
-    return text[:300]
+def _refusal(reference: ImageReference, party: str, error: EgressError) -> RegistryError:
+    """The one-sentence refusal for a failed request to the reference's registry or its token service."""
+    host = reference.host
+    if isinstance(error, AddressRefused) and party == "registry" and not error.redirected:
+        return RegistryOnPrivateAddress(
+            f"{reference} names a registry on a private or loopback address, which submissions may not use"
+        )
+    if isinstance(error, TooLarge):
+        limit = f"{error.limit >> 20} MB" if error.limit >= 1 << 20 else f"{error.limit >> 10} KB"
+        what = "manifest" if party == "registry" else "token answer"
+        return RegistryError(f"{reference}: the {what} from {host} is larger than {limit}")
+    where = f"the registry {host}" if party == "registry" else f"the token service of the registry {host}"
+    if isinstance(error, DeadlineExceeded):
+        return RegistryUnreachable(f"{reference}: {where} {error} for resolving a reference")
+    if isinstance(error, (Unreachable, Unresolvable)):
+        return RegistryUnreachable(f"{reference}: {where} {error}; check the reference's host")
+    return RegistryError(f"{reference}: {where} {error}, which is refused")

@@ -10,6 +10,14 @@ the spec's k) for plots. The site's evaluator and the dev kit both call it.
 The result also carries the evidence itself (``evidence``, never part of its
 JSON): the site keeps it with the result (``evaluator.evidence_store``) so
 that ``compare_evidence`` can test two results on the same test items later.
+
+Seeds: the dev kit resamples with the public ``BOOTSTRAP_SEED`` (its split
+is public anyway). The server's intervals and paired tests resample with
+``statistics_seed(protocol_hash, secret)``, an HMAC of the protocol hash under
+the build secret (``datasets.secret``): with a public seed a published
+p-value is an exact function of which items each row got right, so two
+crafted submissions would tell which of two items carries the label. The
+operator, who holds the secret, reproduces every public number.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ import numpy as np
 from tqdm import tqdm
 
 from datasets.build import BuiltBenchmark, load_built
+from datasets.manifest import PROTOCOL_NAME
 from datasets.paths import default_data_root
+from datasets.secret import find_build_secret, keyed_seed
 from datasets.spec import component_params
 from evaluator.metrics import METRICS, MetricDef
 from evaluator.metrics.intervals import PairedDifference, metric_interval, paired_difference
@@ -32,6 +42,47 @@ from evaluator.validation import validate_outputs
 
 CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 0
+STATISTICS_PURPOSE = "statistics"
+
+
+class StatisticsSecretError(ValueError):
+    """A keyed (server) protocol's public statistics were asked for where no build secret is configured."""
+
+
+def statistics_seed(protocol_hash: str, secret: str | None) -> int:
+    """The seed of a protocol's public intervals and paired tests: ``BOOTSTRAP_SEED`` without a
+    secret, else a 256-bit HMAC of ``statistics:<protocol hash>`` under the build secret."""
+    return keyed_seed(BOOTSTRAP_SEED, secret, f"{STATISTICS_PURPOSE}:{protocol_hash}")
+
+
+def server_statistics_seed(protocol_hash: str, data_root: Path, keyed: bool) -> int:
+    """``statistics_seed`` with the build secret configured for ``data_root``.
+
+    A keyed protocol (a server split) refuses the public seed: without the
+    secret its p-values would say which test items each submission got right.
+    """
+    secret = find_build_secret(Path(data_root))
+    if secret is None and keyed:
+        raise StatisticsSecretError(
+            f"protocol {protocol_hash[:12]} is a keyed server split but no build secret is configured here "
+            f"(set $TOONBENCH_BUILD_SECRET or put the build's .build-secret in {data_root})"
+        )
+    return statistics_seed(protocol_hash, secret)
+
+
+def recorded_statistics_seed(data_root: Path, slug: str, protocol_hash: str) -> int:
+    """``server_statistics_seed`` of a protocol known only by its hash (the site's comparisons).
+
+    It counts as keyed unless the benchmark built under ``data_root`` is this
+    very protocol and its ``protocol.json`` says it is an unkeyed development build.
+    """
+    record_path = Path(data_root) / slug / PROTOCOL_NAME
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, ValueError):
+        record = {}
+    keyed = record.get("protocol_hash") != protocol_hash or bool(record.get("keyed", False))
+    return server_statistics_seed(protocol_hash, data_root, keyed)
 
 
 @dataclass
@@ -89,13 +140,15 @@ def score_outputs(
     extractor: str | None = None,
     resamples: int | None = None,
     device: str | None = None,
+    seed: int = BOOTSTRAP_SEED,
 ) -> EvaluationResult:
     """Validate ``output_dir``, then compute every metric of the spec (OutputError on bad output).
 
     ``extractor`` names the FID feature extractor (default: the standard
     pytorch-fid one); ``resamples`` overrides the bootstrap size of every
     leaderboard metric; ``device`` is where embeddings are searched and
-    features extracted.
+    features extracted; ``seed`` draws the intervals' resamples (the server
+    passes ``server_statistics_seed``).
     """
     task = task_of(built.spec)
     validated = validate_outputs(built, Path(output_dir))
@@ -114,7 +167,7 @@ def score_outputs(
         if definition.details is not None:
             _merge_details(details[definition.evidence], definition.details(evidence, params))
         if metric.leaderboard:
-            ci95[metric.name] = _interval(definition, evidence, params, resamples)
+            ci95[metric.name] = _interval(definition, evidence, params, resamples, seed, metrics[metric.name])
     comparable = True if extractor_record is None else bool(extractor_record["standard"])
     return EvaluationResult(
         slug=built.spec.slug,
@@ -128,25 +181,29 @@ def score_outputs(
     )
 
 
-def compare_evidence(fn: str, params: dict[str, Any], first: Evidences, second: Evidences) -> PairedDifference:
+def compare_evidence(fn: str, params: dict[str, Any], first: Evidences, second: Evidences,
+                     seed: int = BOOTSTRAP_SEED) -> PairedDifference:
     """The metric ``fn`` (with the spec's ``params``) of ``first`` minus that of ``second``, paired.
 
     Both results are scored on the same bootstrap resamples (or jackknife
     groups) of the same test items, with the metric's own resample count and
-    the seed of the result intervals; ``ValueError`` when either lacks the
-    metric's evidence or the two do not cover the same items.
+    ``seed`` (the server's: that of the result intervals, ``server_statistics_seed``);
+    ``ValueError`` when either lacks the metric's evidence or the two do not
+    cover the same items.
     """
     definition = METRICS.get(fn)
     kind = definition.evidence
     if kind not in first or kind not in second:
         raise ValueError(f"a paired test of {fn!r} needs {kind!r} evidence of both results")
     return paired_difference(definition, first[kind], second[kind], component_params(definition.params_model, params),
-                             seed=BOOTSTRAP_SEED, confidence=CONFIDENCE)
+                             seed=seed, confidence=CONFIDENCE)
 
 
-def _interval(definition: MetricDef, evidence: Any, params: Any, resamples: int | None) -> tuple[float, float]:
+def _interval(definition: MetricDef, evidence: Any, params: Any, resamples: int | None, seed: int,
+              estimate: float) -> tuple[float, float]:
     lo, hi = metric_interval(
-        definition, evidence, params, resamples=resamples, seed=BOOTSTRAP_SEED, confidence=CONFIDENCE, progress=True
+        definition, evidence, params, resamples=resamples, seed=seed, confidence=CONFIDENCE, progress=True,
+        estimate=estimate,
     )
     return float(lo), float(hi)
 

@@ -6,9 +6,13 @@ Under ``root``::
     personai_icartoonface_rectrain/icartoonface_rectrain_det.txt
         relpath<TAB>x1<TAB>y1<TAB>x2<TAB>y2      (relpath = <identity>/<image>.jpg)
     personai_icartoonface_rectest/icartoonface_rectest/<image>.jpg
-    personai_icartoonface_rectest/icartoonface_rectest_info.txt
+    personai_icartoonface_rectest/icartoonface_rectest_info.txt   (or icartoonface_rectest_info.txt at the root)
         path x1 y1 x2 y2 label_id                (one line per test image; -1 = no identity)
         probe_path gallery_path                  (the official pairs, in the evaluation copy)
+
+The test label file is a separate download; it is read from inside
+``personai_icartoonface_rectest/`` or, where third-party loaders keep it,
+from the release root.
 
 Fields are separated by tabs or spaces. A training face's identity is its
 folder; a test face's identity is its ``label_id`` (``-1``: a distractor).
@@ -48,7 +52,8 @@ TRAIN_IMAGES = f"{TRAIN_DIR}/icartoonface_rectrain"
 TRAIN_DET = f"{TRAIN_DIR}/icartoonface_rectrain_det.txt"
 TEST_DIR = "personai_icartoonface_rectest"
 TEST_IMAGES = f"{TEST_DIR}/icartoonface_rectest"
-TEST_INFO = f"{TEST_DIR}/icartoonface_rectest_info.txt"
+TEST_INFO_NAME = "icartoonface_rectest_info.txt"
+TEST_INFO_PLACES = (f"{TEST_DIR}/{TEST_INFO_NAME}", TEST_INFO_NAME)
 DET_FIELDS = ("relpath", "x1", "y1", "x2", "y2")
 INFO_FIELDS = ("path", "x1", "y1", "x2", "y2", "label_id")
 NO_IDENTITY = "-1"
@@ -77,10 +82,11 @@ def read_icartoonface(
     for relative in (TRAIN_DIR, TRAIN_IMAGES, TEST_DIR, TEST_IMAGES):
         require_folder(root / relative, "iCartoonFace release")
     train = parse_det_file(_label_file(root / TRAIN_DET), root / TRAIN_IMAGES)
-    test, pairs = parse_info_file(_label_file(root / TEST_INFO), root / TEST_IMAGES)
+    test_info = find_test_info(root)
+    test, pairs = parse_info_file(test_info, root / TEST_IMAGES)
     if options.protocol == "official":
         train = [replace(face, role="train") for face in train]
-        test = official_roles(test, pairs, root / TEST_INFO)
+        test = official_roles(test, pairs, test_info)
     return crop_all(train + test, options.enlarged_rate, folder)
 
 
@@ -88,6 +94,15 @@ def _label_file(path: Path) -> Path:
     if not path.is_file():
         raise AdapterError(f"{path}: label file of the iCartoonFace release not found")
     return path
+
+
+def find_test_info(root: Path) -> Path:
+    """The test label file: inside the test folder as published, else at the release root (the first found)."""
+    for relative in TEST_INFO_PLACES:
+        if (root / relative).is_file():
+            return root / relative
+    places = " or ".join(str(root / relative) for relative in TEST_INFO_PLACES)
+    raise AdapterError(f"{places}: test label file of the iCartoonFace release not found (it is a separate download; put it in either place)")
 
 
 def crop_all(faces: list[FaceLine], rate: float, folder: Path) -> list[ManifestItem]:

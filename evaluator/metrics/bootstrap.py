@@ -10,7 +10,11 @@ row ``b`` is resample ``b``; the metric is recomputed on ``evidence.take(row)``
 and the interval is ``numpy.percentile(values, [100·a/2, 100·(1 - a/2)])``
 (linear interpolation) with ``a = 1 - confidence``. A resample on which the
 metric is undefined (e.g. AUC with a single class) counts as NaN and is left
-out of the percentiles.
+out of the percentiles. The dev kit draws with ``seed = 0``; the server's
+public intervals and paired tests draw with a seed keyed by the build secret
+(``evaluator.scoring.statistics_seed``), so only the operator can redo the
+draw (and ``evaluator.metrics.intervals.metric_interval`` widens the
+interval to hold the estimate).
 
 A metric that is a plain function of per-item values can attach a vectorised
 form with :func:`vectorised`; it receives the whole index matrix and returns

@@ -248,10 +248,16 @@ def _entry_problem(relative: Path, mode: int) -> str | None:
     return None
 
 
-def output_size_reason(where: str, check: OutputCheck, output_mb: float) -> str:
-    """Why an output folder is over the cap (``where`` names it: ``/output`` or the folder's path)."""
-    if check.entries > MAX_OUTPUT_ENTRIES:
-        return f"{where} holds more than {MAX_OUTPUT_ENTRIES} files or folders"
+def output_size_reason(where: str, check: OutputCheck, output_mb: float, *, entry_cap_hit: bool = False) -> str:
+    """Why an output folder is over the cap (``where`` names it: ``/output`` or the folder's path).
+
+    Names the limit that was hit: the entry cap when ``check`` counts more
+    entries than it allows or ``entry_cap_hit`` says a capped file system ran
+    out of them, else the size cap.
+    """
+    if entry_cap_hit or check.entries > MAX_OUTPUT_ENTRIES:
+        return (f"{where} holds more than {MAX_OUTPUT_ENTRIES} files and folders "
+                f"(the limit is {MAX_OUTPUT_ENTRIES})")
     return (
         f"{where} holds {check.total_bytes / MEGABYTE:.1f} MB, "
         f"over the benchmark's limit of {output_mb:g} MB (limits.output_mb)"
@@ -375,7 +381,7 @@ def judge_run(
 
     ``output_full`` and ``written_bytes`` are what the runner saw of a capped
     ``/output`` file system (a file deleted while open counts there, though
-    no folder walk sees it).
+    no folder walk sees it); the reason names the cap that was hit, entries or bytes.
     """
 
     def result(status: RunOutcome, reason: str = "") -> RunResult:
@@ -390,7 +396,11 @@ def judge_run(
     check = inspect_output(output_dir, limits.output_bytes)
     if ended.ended_by == RunOutcome.OUTPUT_TOO_LARGE or check.too_large(limits.output_bytes) or output_full:
         seen = OutputCheck(max(check.total_bytes, written_bytes), check.entries, check.problem)
-        return result(RunOutcome.OUTPUT_TOO_LARGE, output_size_reason("/output", seen, limits.output_mb))
+        # A capped /output has room for MAX_OUTPUT_ENTRIES entries and no more (capped_output.mount_options):
+        # a full one holding that many ran out of entries, whatever its bytes.
+        entry_cap_hit = output_full and check.entries >= MAX_OUTPUT_ENTRIES
+        reason = output_size_reason("/output", seen, limits.output_mb, entry_cap_hit=entry_cap_hit)
+        return result(RunOutcome.OUTPUT_TOO_LARGE, reason)
     if check.problem is not None:
         return result(RunOutcome.FAILED, check.problem)
     if ended.exit_code != 0:

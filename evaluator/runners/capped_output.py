@@ -10,33 +10,35 @@ checked and its plain files copied to the job's output folder; the tmpfs
 is then unmounted, which frees whatever the container wrote whatever its
 modes.
 
-The file system counts whole pages, so each file takes at least 4 KiB of
-the cap. Its pages are charged to the container's memory limit.
-Mounting needs root or CAP_SYS_ADMIN; a worker without either fails the job
-with a reason that says so (platform/DEPLOY.md) instead of running uncapped.
+The file system counts whole pages, so each non-empty file takes at least
+4 KiB of the cap. Its pages are charged to the container's memory limit.
+Mounting needs root or CAP_SYS_ADMIN, nothing more: it is the mount(2)
+system call (``evaluator.mounts``), not the setuid ``mount`` program that
+refuses every non-root caller. A worker without either fails the job with a
+reason that says so (platform/DEPLOY.md) instead of running uncapped.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluator import mounts
 from evaluator.folders import remove_tree, unmount
 from evaluator.runners.base import MAX_OUTPUT_ENTRIES, RunLimits, RunnerError
 
 logger = logging.getLogger(__name__)
 
-MOUNT_TIMEOUT_S = 60
 STAGING_PREFIX = ".output-"
 MOUNT_NEEDS = (
-    "the worker cannot mount the size-capped /output file system (mount -t tmpfs needs root or "
+    "the worker cannot mount the size-capped /output file system (mounting a tmpfs needs root or "
     "CAP_SYS_ADMIN); run the worker as root or grant it CAP_SYS_ADMIN (see platform/DEPLOY.md)"
 )
 
@@ -50,8 +52,9 @@ class OutputUsage:
 
 
 def mount_options(limits: RunLimits) -> str:
+    """The tmpfs options of a capped ``/output`` (mounted nosuid, nodev, noexec)."""
     # One inode more than the entry cap: the file system's root folder takes one.
-    return f"size={limits.output_bytes},nr_inodes={MAX_OUTPUT_ENTRIES + 1},mode=0777,nosuid,nodev,noexec"
+    return f"size={limits.output_bytes},nr_inodes={MAX_OUTPUT_ENTRIES + 1},mode=0777"
 
 
 @contextmanager
@@ -68,15 +71,22 @@ def capped_output(parent: Path, limits: RunLimits) -> Iterator[Path]:
 
 
 def mount_tmpfs(folder: Path, limits: RunLimits) -> None:
-    command = ["mount", "-t", "tmpfs", "-o", mount_options(limits), "tmpfs", str(folder)]
+    """Mount the capped tmpfs on ``folder``; a RunnerError with one line on failure."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=MOUNT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        logger.error("mounting the output file system failed: %s", exc)
-        raise RunnerError(MOUNT_NEEDS) from None
-    if done.returncode != 0 or not os.path.ismount(folder):
-        logger.error("mounting the output file system failed: %s", done.stderr.strip())
-        raise RunnerError(MOUNT_NEEDS)
+        mounts.mount_tmpfs(folder, mount_options(limits))
+    except mounts.MountError as exc:
+        logger.error("mounting the output file system failed: %s", exc.strerror)
+        raise RunnerError(mount_refusal(exc.errno)) from None
+
+
+def mount_refusal(code: int) -> str:
+    """What the worker's operator should do when mount(2) failed with ``code``."""
+    if code == errno.EPERM:
+        return MOUNT_NEEDS
+    return (
+        f"the worker cannot mount the size-capped /output file system ({errno.errorcode.get(code, code)}: "
+        f"{os.strerror(code)}); see platform/DEPLOY.md"
+    )
 
 
 def output_usage(folder: Path) -> OutputUsage:

@@ -7,6 +7,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
+from accounts.reserved import is_reserved_username
 from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, sign_in_wait, wait_message
 
 
@@ -16,6 +17,15 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        """Refuse the names the platform keeps for itself (accounts/reserved.py)."""
+        username = str(self.cleaned_data.get("username", ""))
+        if is_reserved_username(username):
+            raise forms.ValidationError(
+                f"the username {username!r} is reserved for the platform; choose another", code="reserved"
+            )
+        return super().clean_username()
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -32,5 +42,6 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
             if self.request is not None:
                 record_sign_in_failure(self.request, username)
             raise
-        clear_sign_in_failures(username)
+        if self.request is not None:
+            clear_sign_in_failures(self.request, username)
         return cleaned

@@ -1,15 +1,26 @@
 """Throttling sign-in: the API token route, the login form, the admin's login and the registry's token service.
 
-Two limits, both kept in the ``throttle`` cache that every web process shares:
+Kept in the ``throttle`` cache that every web process shares:
 
 - a request rate per client address (the DRF rate ``auth``, e.g. ``30/min``),
   counted on every sign-in attempt, right or wrong;
-- failed sign-ins per username and per client address over a sliding window
-  (``TOONBENCH_AUTH_FAILURES_PER_USERNAME`` / ``..._PER_ADDRESS`` within
-  ``TOONBENCH_AUTH_FAILURE_WINDOW_S``): guessing one account's password from
-  many addresses, or many accounts' from one, both stop.
+- failed sign-ins over a sliding window (``TOONBENCH_AUTH_FAILURE_WINDOW_S``):
+  per (address, username) pair, at most ``TOONBENCH_AUTH_FAILURES_PER_USERNAME``;
+  per address whatever the username, at most ``..._PER_ADDRESS``; and once a
+  username has as many failures from all addresses together as one address
+  may make (``..._PER_ADDRESS``), the account is under attack: every address
+  that has failed for it waits too.
 
-Past either, the answer is 429 with ``Retry-After``. The client address is
+Nothing another address does can stop an account's owner: failures from
+elsewhere never count against the owner's own (address, username) pair, and
+the username-wide count only stops addresses that have themselves failed for
+the account. The trade-off: a guesser spread over many addresses gets about
+one guess per fresh address once the account is under attack, and an owner
+who mistypes during such an attack waits out the window at that address. The workers' registry credential (``TOONBENCH_REGISTRY_WORKER_USER``,
+a generated random password) is not held by the per-address count either, so
+other clients behind the workers' address (a NAT, a proxy) cannot stop pulls.
+
+Past a limit, the answer is 429 with ``Retry-After``. The client address is
 ``REMOTE_ADDR`` unless ``TOONBENCH_NUM_PROXIES`` says how many proxies append
 to ``X-Forwarded-For``, so a forged header cannot reset the count.
 
@@ -22,7 +33,7 @@ Use from any sign-in view::
     if failed:
         record_sign_in_failure(request, username)
     else:
-        clear_sign_in_failures(username)
+        clear_sign_in_failures(request, username)
 """
 
 from __future__ import annotations
@@ -63,13 +74,28 @@ def client_address(request: HttpRequest) -> str:
     return str(SignInRateThrottle().get_ident(request) or "unknown")
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()
+
+
+def _normal(username: str) -> str:
+    return username.strip().lower()
+
+
 def _username_key(username: str) -> str:
-    digest = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()
-    return f"sign-in-failures:user:{digest}"
+    return f"sign-in-failures:user:{_digest(_normal(username))}"
+
+
+def _pair_key(address: str, username: str) -> str:
+    return f"sign-in-failures:pair:{_digest(address, _normal(username))}"
 
 
 def _address_key(address: str) -> str:
     return f"sign-in-failures:address:{address}"
+
+
+def _is_worker(username: str) -> bool:
+    return username == settings.TOONBENCH_REGISTRY_WORKER_USER
 
 
 def _recent(key: str, now: float) -> list[float]:
@@ -80,10 +106,19 @@ def _recent(key: str, now: float) -> list[float]:
 def _wait_for(key: str, limit: int, now: float) -> int:
     """Seconds until ``key`` drops below ``limit`` failures (0 when it is below now)."""
     history = _recent(key, now)
-    if len(history) < limit:
+    if len(history) < max(limit, 1):
         return 0
-    oldest_counted = sorted(history)[-limit]
+    oldest_counted = sorted(history)[-max(limit, 1)]
     return max(math.ceil(oldest_counted + settings.TOONBENCH_AUTH_FAILURE_WINDOW_S - now), 1)
+
+
+def _limits(address: str, username: str) -> list[tuple[str, int]]:
+    """(key, limit) pairs whose failures hold this attempt, the username-wide one excepted."""
+    per_username = settings.TOONBENCH_AUTH_FAILURES_PER_USERNAME
+    limits = [(_pair_key(address, username), per_username)]
+    if not _is_worker(username):
+        limits.append((_address_key(address), settings.TOONBENCH_AUTH_FAILURES_PER_ADDRESS))
+    return limits
 
 
 def sign_in_wait(request: HttpRequest, username: str) -> int:
@@ -100,12 +135,16 @@ def sign_in_wait(request: HttpRequest, username: str) -> int:
 
 
 def failed_sign_in_wait(request: HttpRequest, username: str) -> int:
-    """Seconds until the username and the address are both below their failure limits (0: now)."""
+    """Seconds until this address may try this username again, by the failure limits (0: now)."""
     now = time.time()
-    return max(
-        _wait_for(_username_key(username), settings.TOONBENCH_AUTH_FAILURES_PER_USERNAME, now),
-        _wait_for(_address_key(client_address(request)), settings.TOONBENCH_AUTH_FAILURES_PER_ADDRESS, now),
-    )
+    address = client_address(request)
+    waits = [_wait_for(key, limit, now) for key, limit in _limits(address, username)]
+    # An account under attack: the addresses that failed for it wait until it is not, or until their
+    # own failures for it have passed; an address that never failed for it (its owner's) goes ahead.
+    under_attack = _wait_for(_username_key(username), settings.TOONBENCH_AUTH_FAILURES_PER_ADDRESS, now)
+    if under_attack:
+        waits.append(min(under_attack, _wait_for(_pair_key(address, username), 1, now)))
+    return max(waits)
 
 
 def wait_message(wait_s: int) -> str:
@@ -128,12 +167,25 @@ def check_sign_in(request: HttpRequest, username: str) -> HttpResponse | None:
 
 
 def record_sign_in_failure(request: HttpRequest, username: str) -> None:
+    """Count a failure against the pair, the username and the address (each list keeps what it needs)."""
     now = time.time()
     window = settings.TOONBENCH_AUTH_FAILURE_WINDOW_S
-    for key in (_username_key(username), _address_key(client_address(request))):
-        throttle_cache().set(key, [*_recent(key, now), now], window)
+    address = client_address(request)
+    keys = [
+        (_pair_key(address, username), settings.TOONBENCH_AUTH_FAILURES_PER_USERNAME),
+        (_username_key(username), settings.TOONBENCH_AUTH_FAILURES_PER_ADDRESS),
+        (_address_key(address), settings.TOONBENCH_AUTH_FAILURES_PER_ADDRESS),
+    ]
+    for key, limit in keys:
+        # Only the newest ``limit`` stamps ever decide a wait, so a flood cannot grow an entry.
+        kept = sorted([*_recent(key, now), now])[-max(limit, 1):]
+        throttle_cache().set(key, kept, window)
 
 
-def clear_sign_in_failures(username: str) -> None:
-    """After a successful sign-in: the account's failures are forgotten (the address's are not)."""
-    throttle_cache().delete(_username_key(username))
+def clear_sign_in_failures(request: HttpRequest, username: str) -> None:
+    """After a successful sign-in: this address's failures for the account are forgotten.
+
+    The username-wide count and the address's own count stay: an owner signing
+    in does not end an attack on the account, nor the address's other guesses.
+    """
+    throttle_cache().delete(_pair_key(client_address(request), username))

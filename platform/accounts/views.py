@@ -16,7 +16,7 @@ from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, si
 
 
 class ThrottledLoginView(LoginView):
-    """Django's login form, with failed attempts counted per username and address (accounts/throttle.py)."""
+    """Django's login form, with failed attempts counted per address and username (accounts/throttle.py)."""
 
     template_name = "accounts/login.html"
 
@@ -31,7 +31,7 @@ class ThrottledLoginView(LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        clear_sign_in_failures(form.get_user().get_username())
+        clear_sign_in_failures(self.request, form.get_user().get_username())
         return super().form_valid(form)
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:

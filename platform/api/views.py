@@ -39,8 +39,8 @@ from leaderboards.table import leaderboard_table, row_record, rows_csv, table_cs
 from submissions import access, actions
 from submissions.models import Submission
 from submissions.quota import QuotaExceeded
-from submissions.services import SubmissionRefused, create_submission
-from submissions.uploads import install_size_cap
+from submissions.services import RetryLater, SubmissionRefused, create_submission
+from submissions.uploads import install_size_cap, refusal_status
 
 
 # Token first, so an unauthenticated call answers 401 with ``WWW-Authenticate: Token``.
@@ -84,7 +84,7 @@ class TokenView(ObtainAuthToken):
             record_sign_in_failure(request, username)
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         user = serializer.validated_data["user"]
-        clear_sign_in_failures(user.get_username())
+        clear_sign_in_failures(request, user.get_username())
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -169,7 +169,7 @@ class SubmissionListCreate(generics.ListCreateAPIView):
     @extend_schema(request={"multipart/form-data": SubmissionCreateSerializer}, responses={201: SubmissionSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if self.upload_refusal:
-            return Response({"error": self.upload_refusal}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+            return Response({"error": self.upload_refusal}, status=refusal_status(request._request))
         serializer = SubmissionCreateSerializer(data=request.data)
         too_large = getattr(request._request, "upload_rejected", "")
         if too_large:
@@ -183,7 +183,8 @@ class SubmissionListCreate(generics.ListCreateAPIView):
                 code_url=data["code_url"], is_public=data["is_public"],
             )
         except QuotaExceeded as exc:
-            return Response({"error": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            retry = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RetryLater) else None
+            return Response({"error": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=retry)
         except SubmissionRefused as exc:
             return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(SubmissionSerializer(submission, context={"request": request}).data,

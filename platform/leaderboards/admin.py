@@ -5,8 +5,10 @@ from leaderboards.models import PairedComparison
 
 @admin.register(PairedComparison)
 class PairedComparisonAdmin(admin.ModelAdmin):
-    """Stored paired tests; deleting one makes the next leaderboard render compute it again."""
+    """Stored paired tests; deleting one lets the next maintenance pass compute it again."""
 
-    list_display = ["metric", "first", "second", "difference", "p_value", "method", "failure", "created"]
-    list_filter = ["metric", "method"]
-    readonly_fields = ["metric", "first", "second", "difference", "low", "high", "p_value", "method", "failure"]
+    list_display = ["metric", "first", "second", "state", "trigger", "difference", "p_value", "method", "failure",
+                    "created"]
+    list_filter = ["metric", "state", "trigger", "method"]
+    readonly_fields = ["metric", "first", "second", "state", "trigger", "difference", "low", "high", "p_value",
+                       "method", "failure", "claimed_at", "finished_at"]

@@ -13,6 +13,15 @@ version at most every ``TOONBENCH_PAGE_CACHE_RECHECK_S`` seconds, so a change
 shows within that window. A response that sets a cookie, or is anything but a
 200, is never kept. This is the site's one page cache: signed-in visitors'
 pages (which carry their own name and submissions) are rendered fresh.
+
+A page is kept under the parameters that choose it, normalised as the view
+reads them (``canonical_query``): ``version`` as the full hash it selects,
+``sort`` only when it names a leaderboard metric other than the rank metric,
+``page`` as a number clamped to the pages there are; everything else in the
+query string is dropped, and Django renders the page from that normalised
+query. So ``?r=1``, ``?r=2``, ``?sort=junk`` or ``?page=01`` are the same
+kept page, and no made-up query string can skip the cache or push real pages
+out of it. A ``version`` that names no protocol is left to Django (a 404).
 """
 
 from __future__ import annotations
@@ -22,14 +31,20 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import DatabaseError, connections
-from django.db.models import Count, Max
-from django.http import parse_cookie
+from django.db.models import Count, Max, Q
+from django.http import QueryDict, parse_cookie
 
 from benchmarks.models import Benchmark, ProtocolVersion
+from leaderboards.models import ComparisonState, PairedComparison
+from leaderboards.queries import leaderboard_metrics
+from leaderboards.table import PAGE_SIZE
 from submissions.models import MetricValue, Status, Submission
 
 PAGE_PATH = re.compile(r"^/(benchmarks/[-\w]+/)?$")  # the home page and each benchmark page
@@ -42,14 +57,72 @@ Headers = list[tuple[str, str]]
 
 
 def site_version() -> tuple[Any, ...]:
-    """Numbers that move whenever any leaderboard page can change (two cheap aggregates and a count)."""
+    """Numbers that move whenever any leaderboard page can change (cheap aggregates and counts);
+    a paired test that a worker finishes moves them too."""
     values = MetricValue.objects.aggregate(newest=Max("id"), count=Count("id"))
     shown = Submission.objects.filter(status=Status.FINISHED, is_public=True).count()
     benchmarks = Benchmark.objects.aggregate(updated=Max("updated"), count=Count("id"))
     current = tuple(ProtocolVersion.objects.filter(is_current=True).order_by("id").values_list("id", flat=True))
     protocols = ProtocolVersion.objects.aggregate(newest=Max("id"))
+    tests = PairedComparison.objects.filter(~Q(state=ComparisonState.PENDING)).aggregate(
+        newest=Max("finished_at"), count=Count("id"))
     return (values["newest"], values["count"], shown, benchmarks["updated"], benchmarks["count"], current,
-            protocols["newest"])
+            protocols["newest"], tests["newest"], tests["count"])
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a benchmark page's parameters can name, read with the site version."""
+
+    sorts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> leaderboard metrics, rank metric first
+    versions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> hashes, in the order ?version= tries
+    pages: dict[str, int] = field(default_factory=dict)  # slug -> the most table pages any of its protocols has
+
+
+def page_vocabulary() -> Vocabulary:
+    """Leaderboard metrics, protocol hashes and page counts of every benchmark (three queries)."""
+    sorts = {benchmark.slug: tuple(leaderboard_metrics(benchmark)) for benchmark in Benchmark.objects.all()}
+    versions: dict[str, tuple[str, ...]] = {}
+    for slug, digest in ProtocolVersion.objects.order_by("benchmark", "-created").values_list(
+            "benchmark__slug", "protocol_hash"):
+        versions[slug] = (*versions.get(slug, ()), digest)
+    rows = (Submission.objects.filter(status=Status.FINISHED, is_public=True)
+            .values_list("benchmark__slug", "protocol_id").annotate(count=Count("id")).order_by())
+    pages: dict[str, int] = {}
+    for slug, _, count in rows:
+        pages[slug] = max(pages.get(slug, 1), -(-count // PAGE_SIZE))
+    return Vocabulary(sorts, versions, pages)
+
+
+def canonical_query(path: str, query: QueryDict, words: Vocabulary) -> str | None:
+    """The normalised query string of the page a request asks for (module docstring); None leaves it to Django."""
+    slug = path.strip("/").split("/")[1] if path.startswith("/benchmarks/") else ""
+    if not slug:
+        return ""
+    if slug not in words.sorts:
+        return None
+    chosen: list[tuple[str, str]] = []
+    requested = query.get("version", "")
+    if requested:
+        named = [digest for digest in words.versions.get(slug, ()) if digest.startswith(requested[:64])]
+        if not named:
+            return None
+        chosen.append(("version", named[0]))
+    sort = query.get("sort")
+    if sort in words.sorts[slug][1:]:
+        chosen.append(("sort", sort))
+    page = min(page_number(query.get("page", "1")), words.pages.get(slug, 1))
+    if page > 1:
+        chosen.append(("page", str(page)))
+    return urlencode(chosen)
+
+
+def page_number(text: str) -> int:
+    """The page as ``benchmarks.views.page_number`` reads it."""
+    try:
+        return max(1, int(text))
+    except ValueError:
+        return 1
 
 
 def is_anonymous_page_request(environ: dict[str, Any]) -> bool:
@@ -66,10 +139,11 @@ def is_cacheable(status: str, headers: Headers) -> bool:
     return status.startswith("200 ") and not any(name.lower() == "set-cookie" for name, _ in headers)
 
 
-def request_key(environ: dict[str, Any]) -> tuple[str, ...]:
-    """Everything of the request the anonymous page may depend on: where it was asked, and what."""
+def request_key(environ: dict[str, Any], query: str) -> tuple[str, ...]:
+    """Everything of the request the anonymous page may depend on: where it was asked, and what (``query``
+    normalised by ``canonical_query``)."""
     return (environ.get("wsgi.url_scheme", ""), environ.get("HTTP_X_FORWARDED_PROTO", ""),
-            environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+            environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""), query)
 
 
 class AnonymousPageCache:
@@ -80,6 +154,7 @@ class AnonymousPageCache:
         self.pages: OrderedDict[tuple[str, ...], tuple[Any, float, str, Headers, bytes]] = OrderedDict()
         self.lock = threading.Lock()
         self.version: Any = None
+        self.vocabulary = Vocabulary()
         self.version_read_at = float("-inf")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -89,7 +164,12 @@ class AnonymousPageCache:
             version = self.current_version()
         except DatabaseError:  # let Django answer (and log) as it would without the cache
             return self.app(environ, start_response)
-        key = request_key(environ)
+        asked = QueryDict(get_bytes_from_wsgi(environ, "QUERY_STRING", ""), encoding=settings.DEFAULT_CHARSET)
+        query = canonical_query(environ.get("PATH_INFO", ""), asked, self.vocabulary)
+        if query is None:
+            return self.app(environ, start_response)
+        environ = {**environ, "QUERY_STRING": query}
+        key = request_key(environ, query)
         with self.lock:
             found = self.pages.get(key)
         if found is not None and found[0] == version and time.monotonic() - found[1] < PAGE_TTL_S:
@@ -107,11 +187,11 @@ class AnonymousPageCache:
         return [body]
 
     def current_version(self) -> Any:
-        """The site version, re-read at most every recheck window by one thread of this process."""
+        """The site version (and the page vocabulary), re-read at most every recheck window by one thread."""
         recheck_s = settings.TOONBENCH_PAGE_CACHE_RECHECK_S
         with self.lock:
             if time.monotonic() - self.version_read_at >= recheck_s:
-                self.version = site_version()
+                self.version, self.vocabulary = site_version(), page_vocabulary()
                 self.version_read_at = time.monotonic()
                 release_idle_connections()
             return self.version

@@ -26,13 +26,16 @@ def ranked_submissions(
     protocol: ProtocolVersion | None = None,
     metric: str | None = None,
     viewer: AbstractBaseUser | AnonymousUser | None = None,
+    scored: int | None = None,
 ) -> QuerySet[Submission]:
     """Finished submissions on one protocol, best first, annotated with ``rank``, ``score``, ``ci_low``, ``ci_high``.
 
     Public submissions are listed for everyone; a signed-in ``viewer`` also
     sees their own private ones. ``protocol`` defaults to the benchmark's
     current one and ``metric`` to the spec's ``leaderboard.rank_by``.
-    Submissions whose metric is undefined (null) come last.
+    Submissions whose metric is undefined (null) come last. ``scored`` names
+    one submission to rank as if finished: its result is stored and its
+    status is about to say so (the comparisons of a new result).
     """
     protocol = protocol or benchmark.current_version()
     if protocol is None:
@@ -43,8 +46,9 @@ def ranked_submissions(
     if viewer is not None and getattr(viewer, "is_authenticated", False):
         visible |= Q(owner=viewer)
     order = F("score").desc(nulls_last=True) if higher_is_better else F("score").asc(nulls_last=True)
+    finished = Q(status=Status.FINISHED) | Q(pk=scored) if scored is not None else Q(status=Status.FINISHED)
     return (
-        Submission.objects.filter(visible, benchmark=benchmark, protocol=protocol, status=Status.FINISHED)
+        Submission.objects.filter(visible, finished, benchmark=benchmark, protocol=protocol)
         .annotate(ranked=FilteredRelation("metric_values", condition=Q(metric_values__name=metric)))
         .filter(ranked__isnull=False)
         .annotate(score=F("ranked__value"), ci_low=F("ranked__ci_low"), ci_high=F("ranked__ci_high"))

@@ -5,8 +5,9 @@ query); this module fetches one page of it plus the other metrics of those
 rows, and marks a row as tied with the row ranked just above it when a paired
 test of the two on the same test items cannot tell them apart on the sorting
 metric (p >= 0.05, ``leaderboards.comparisons``), or when both have the same
-value. Where either result has no stored evidence, or the test failed, the
-older rule decides instead: their 95% intervals overlap.
+value. Building a table only reads stored tests (workers make them); where
+either result has no stored evidence, the test failed or is not made yet,
+the older rule decides instead: their 95% intervals overlap.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def leaderboard_table(
     empty = [Cell(None, None, None)] * len(columns)
     sort_cells = [cells.get(pk, empty)[sort_index] for pk, _ in window]
     results = [getattr(rows_by_id[pk], "result", None) for pk, _ in window]
-    comparisons = _adjacent_comparisons(protocol, metric, results, sort_cells)
+    comparisons = _adjacent_comparisons(metric, results, sort_cells)
     for position, (pk, rank) in enumerate(window):
         if page_size is not None and start > 0 and position == 0:
             continue
@@ -162,7 +163,7 @@ def leaderboard_table(
     return table
 
 
-def _adjacent_comparisons(protocol: ProtocolVersion, metric: str, results: list[Result | None],
+def _adjacent_comparisons(metric: str, results: list[Result | None],
                           sort_cells: list[Cell]) -> dict[tuple[int, int], PairedComparison]:
     """Stored paired tests of every adjacent pair whose two values are both known."""
     pairs = [
@@ -170,7 +171,7 @@ def _adjacent_comparisons(protocol: ProtocolVersion, metric: str, results: list[
         for above, below, first, second in zip(results, results[1:], sort_cells, sort_cells[1:])
         if above is not None and below is not None and _known(first) and _known(second)
     ]
-    return stored_comparisons(protocol, metric, pairs)
+    return stored_comparisons(metric, pairs)
 
 
 def _known(cell: Cell) -> bool:

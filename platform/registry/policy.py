@@ -6,32 +6,39 @@ platform. A reference that names no registry (``team/model:1``, a bare
 ``sha256:`` id) would mean "whatever a worker's engine holds under that
 name", possibly another user's image, so it is refused with the command
 that pushes it.
+
+The site and the workers reach registries through one guarded client
+(``registry_client``, ``evaluator.egress``): only the platform registry and
+the operator's ``TOONBENCH_PRIVATE_REGISTRIES`` may be on private
+addresses, and the platform registry's token service and redirects (the
+site itself) are the operator's too. Each failed pin counts against the
+owner's rate (``registry.attempts``), so failed resolutions are not free.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
+from evaluator.egress import Egress
 from evaluator.registry_client import (
     BadReference,
     Credentials,
     DockerConfigCredentials,
     RegistryClient,
     RegistryError,
+    RegistryOnPrivateAddress,
     ResolvedImage,
     is_loopback_host,
     names_registry,
     parse_reference,
     same_registry,
-    split_host,
 )
 from evaluator.runners.images import PullSettings
+from registry.attempts import failed_attempt_counted
 from registry.tokens import Scope, SigningKeyMissing, access_entry, mint, namespace_for
 
 CACHE_FILE_NAME = "image-cache.json"
@@ -76,31 +83,20 @@ def plain_http(host: str) -> bool:
     return is_loopback_host(host) or host in settings.TOONBENCH_INSECURE_REGISTRIES
 
 
+def is_listed_registry(host: str) -> bool:
+    """A registry the operator lists as reachable on a private address (``TOONBENCH_PRIVATE_REGISTRIES``)."""
+    return any(same_registry(host, allowed) for allowed in settings.TOONBENCH_PRIVATE_REGISTRIES)
+
+
+def may_reach_private(host: str) -> bool:
+    """Hosts the guard lets the site and workers reach on private addresses: the platform's and listed ones."""
+    return is_platform_registry(host) or is_listed_registry(host)
+
+
 def registry_client() -> RegistryClient:
     return RegistryClient(credentials_for, plain_http=plain_http, local_tokens=local_token,
-                          timeout_s=settings.TOONBENCH_REGISTRY_TIMEOUT_S)
-
-
-def names_private_address(host: str) -> bool:
-    """True when ``host`` resolves to a loopback, private, link-local or otherwise non-public address.
-
-    The site contacts the registry a participant names; without this check a
-    reference could make it probe services inside the operator's network.
-    A name that does not resolve is left to the registry client, which
-    reports it as unreachable.
-    """
-    name, port = split_host(host)
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(name, int(port or 443), proto=socket.IPPROTO_TCP)}
-    except (OSError, ValueError):
-        return False
-    return any(not ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses)
-
-
-def may_contact(host: str) -> bool:
-    """The platform registry, an operator-listed private registry, or a registry on a public address."""
-    listed = any(same_registry(host, allowed) for allowed in settings.TOONBENCH_PRIVATE_REGISTRIES)
-    return is_platform_registry(host) or listed or not names_private_address(host)
+                          timeout_s=settings.TOONBENCH_REGISTRY_TIMEOUT_S,
+                          egress=Egress(may_reach_private=may_reach_private), trusted=is_platform_registry)
 
 
 def push_hint(reference: str) -> str:
@@ -124,18 +120,16 @@ def pin_image(owner: AbstractBaseUser, reference: str) -> ResolvedImage:
                 f"{reference} is not an image you pushed: a submission may run only images under {mine} "
                 "or in a registry outside the platform"
             )
-    elif not may_contact(parsed.host):
-        raise ImageRefused(
-            f"{reference} names a registry on a private or loopback address, which submissions may not use; "
-            f"{push_hint(reference)} or use a public registry"
-        )
-    try:
-        resolved = registry_client().resolve(parsed)
-    except RegistryError as exc:
-        raise ImageRefused(str(exc)) from None
-    problem = resolved.size_problem(reference, settings.TOONBENCH_MAX_IMAGE_MB)
-    if problem:
-        raise ImageRefused(problem)
+    with failed_attempt_counted(owner):
+        try:
+            resolved = registry_client().resolve(parsed)
+        except RegistryOnPrivateAddress as exc:
+            raise ImageRefused(f"{exc}; {push_hint(reference)} or use a public registry") from None
+        except RegistryError as exc:
+            raise ImageRefused(str(exc)) from None
+        problem = resolved.size_problem(reference, settings.TOONBENCH_MAX_IMAGE_MB)
+        if problem:
+            raise ImageRefused(problem)
     return resolved
 
 

@@ -96,7 +96,7 @@ def token(request: HttpRequest) -> JsonResponse:
         record_sign_in_failure(request, credentials[0])
         return registry_error(401, "UNAUTHORIZED", "wrong username or API token (the token page of the site "
                                                    "shows yours)")
-    clear_sign_in_failures(credentials[0])
+    clear_sign_in_failures(request, credentials[0])
     access = []
     for text in request.GET.getlist("scope"):
         scope = Scope.parse(text)

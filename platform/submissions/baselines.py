@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
+from accounts.reserved import BASELINE_OWNER, ensure_baseline_owner
 from baselines.checkpoints import ensure_checkpoint
 from baselines.registry import Baseline, all_baselines
 from benchmarks.models import Benchmark
@@ -21,7 +22,6 @@ from datasets.build import load_built
 from submissions.models import Kind, Status, Submission
 from submissions.services import create_submission
 
-BASELINE_OWNER = "toonbench"
 # A baseline already queued, running or finished on the current protocol is left alone;
 # one that failed or was cancelled is submitted again.
 KEPT_STATUSES = [Status.QUEUED, Status.RUNNING, Status.SCORING, Status.FINISHED]
@@ -35,11 +35,13 @@ class BaselineReport:
 
 
 def baseline_owner():  # noqa: ANN201 (the configured user model)
-    user_model = get_user_model()
-    owner, created = user_model.objects.get_or_create(username=BASELINE_OWNER)
-    if created:
-        owner.set_unusable_password()
-        owner.save(update_fields=["password"])
+    """The account accounts' migration 0001 made; restored the same way if it was deleted or can sign in.
+
+    Signup refuses its name, so no participant can hold it in between.
+    """
+    owner = get_user_model().objects.filter(username=BASELINE_OWNER).first()
+    if owner is None or owner.is_active or owner.has_usable_password():
+        owner = ensure_baseline_owner(get_user_model())
     return owner
 
 

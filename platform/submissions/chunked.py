@@ -1,7 +1,10 @@
 """Resumable uploads of large artefacts, chunk by chunk, after the core of the tus protocol.
 
 An upload is created with its total size, refused at once when that is over
-the benchmark's ``limits.upload_mb``. It then grows by chunks, each appended
+the benchmark's ``limits.upload_mb``, and refused with 507 when those bytes
+cannot be reserved (``submissions.upload_ledger``: per user, in total and
+against the disk's free space); they stay reserved until the upload
+completes, is deleted or is swept. It then grows by chunks, each appended
 at the upload's current offset; a chunk sent for any other offset is refused
 with that offset, so a client that lost a connection asks for the offset and
 goes on from there. Completing it hashes the bytes against the declared
@@ -23,7 +26,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable
@@ -38,6 +40,7 @@ from evaluator.archives import MEGABYTE
 from submissions.models import ChunkedUpload, Kind, Submission
 from submissions.quota import QuotaExceeded, check_quota
 from submissions.services import SubmissionRefused, create_submission
+from submissions.upload_ledger import INSUFFICIENT_STORAGE, StorageRefused, check_room, ledger_lock
 from submissions.uploads import UploadRejected, check_artefact, upload_limit_mb
 
 CHUNKED_KINDS = (Kind.TARBALL, Kind.PREDICTIONS)
@@ -106,29 +109,31 @@ def create_upload(
             f"{name}: {total_bytes / MEGABYTE:.1f} MB, over {benchmark.slug}'s upload limit of "
             f"{limit / MEGABYTE:.0f} MB (limits.upload_mb)", status=413,
         )
+    try:
+        check_quota(owner, benchmark)
+    except QuotaExceeded as exc:
+        raise UploadError(str(exc), status=429) from None
+    upload_dir().mkdir(parents=True, exist_ok=True)
+    with ledger_lock():
+        check_open_count(owner)
+        try:
+            check_room(owner, total_bytes)
+        except StorageRefused as exc:
+            raise UploadError(f"{name}: {exc}", status=INSUFFICIENT_STORAGE) from None
+        upload = ChunkedUpload.objects.create(
+            owner=owner, benchmark=benchmark, kind=kind, filename=name, total_bytes=total_bytes, sha256=sha256.lower()
+        )
+    os.close(os.open(part_path(upload), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return upload
+
+
+def check_open_count(owner: AbstractBaseUser) -> None:
     unfinished = ChunkedUpload.objects.filter(owner=owner, completed_at=None).count()
     if unfinished >= settings.TOONBENCH_UPLOAD_MAX_OPEN:
         raise UploadError(
             f"you already have {unfinished} unfinished uploads (at most {settings.TOONBENCH_UPLOAD_MAX_OPEN}); "
             f"complete or delete one, or wait {expiry_hours()} for it to expire", status=429,
         )
-    try:
-        check_quota(owner, benchmark)
-    except QuotaExceeded as exc:
-        raise UploadError(str(exc), status=429) from None
-    folder = upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(folder).free
-    if free < total_bytes:
-        raise UploadError(
-            f"the server has room for {free / MEGABYTE:.0f} MB of uploads now, not {total_bytes / MEGABYTE:.0f} MB; "
-            "try again later", status=507,
-        )
-    upload = ChunkedUpload.objects.create(
-        owner=owner, benchmark=benchmark, kind=kind, filename=name, total_bytes=total_bytes, sha256=sha256.lower()
-    )
-    os.close(os.open(part_path(upload), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    return upload
 
 
 def _expect_offset(upload: ChunkedUpload, committed: int, offset: int) -> None:

@@ -37,6 +37,7 @@ from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
 from evaluator.runners import make_runner
 from evaluator.scoring import EvaluationResult
 from leaderboards.models import PairedComparison
+from leaderboards.tasks import queue_comparisons
 from registry.policy import pull_settings
 from submissions.models import (
     FINAL_STATUSES,
@@ -93,7 +94,9 @@ def save_result(submission: Submission, evaluation: EvaluationResult) -> Result:
     """Store an ``EvaluationResult``, its evidence file and its ranking rows; running it twice leaves one of each.
 
     Replacing a result removes its previous evidence file and the paired
-    comparisons it took part in (they were made from the old evidence).
+    comparisons it took part in (they were made from the old evidence). Once
+    the result is committed, its comparisons with its leaderboard neighbours
+    are queued (``leaderboards.tasks``).
     """
     record = evaluation.to_json()
     extractor = record.get("extractor") or {}
@@ -116,6 +119,7 @@ def save_result(submission: Submission, evaluation: EvaluationResult) -> Result:
             )
             PairedComparison.objects.filter(Q(first=result) | Q(second=result)).delete()
             _save_metric_values(submission, result, record)
+            transaction.on_commit(partial(queue_comparisons, result.pk))
     except Exception:
         if evidence:
             default_storage.delete(evidence)

@@ -121,6 +121,16 @@ class ChunkedUpload(models.Model):
         return f"upload {self.id} ({self.received_bytes}/{self.total_bytes} bytes)"
 
 
+class UploadLedger(models.Model):
+    """The one row that opening an upload locks, so that reservations are counted and recorded one at a time.
+
+    The reservations themselves are the ``ChunkedUpload`` rows (``submissions.upload_ledger``).
+    """
+
+    def __str__(self) -> str:
+        return "upload ledger"
+
+
 def evidence_upload_path(result: "Result", filename: str) -> str:
     """Evidence files are named at random, under the benchmark's folder."""
     return f"evidence/{result.submission.benchmark.slug}/{uuid.uuid4().hex}.npz"

@@ -15,14 +15,23 @@ from django.core.files import File
 from django.db import transaction
 
 from benchmarks.models import Benchmark
+from registry.attempts import TooManyFailedAttempts
 from registry.policy import ImageRefused, pin_image
 from submissions.queueing import queue_on_commit
 from submissions.models import Kind, Submission
-from submissions.quota import check_quota, reserve_submission
+from submissions.quota import QuotaExceeded, check_quota, reserve_submission
 
 
 class SubmissionRefused(Exception):
     """The submission cannot be accepted; the message says why."""
+
+
+class RetryLater(QuotaExceeded):
+    """Over a rate that frees up by itself (failed image pins); ``retry_after_s`` says when."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def create_submission(
@@ -90,8 +99,10 @@ def create_submission(
 
 
 def pinned_image(owner: AbstractBaseUser, reference: str) -> str:
-    """``host/repo@sha256:...`` for a reference the owner may run; raises ``SubmissionRefused``."""
+    """``host/repo@sha256:...`` for a reference the owner may run; raises ``SubmissionRefused`` or ``RetryLater``."""
     try:
         return pin_image(owner, reference).pinned
+    except TooManyFailedAttempts as exc:
+        raise RetryLater(str(exc), exc.retry_after_s) from None
     except ImageRefused as exc:
         raise SubmissionRefused(str(exc)) from None

@@ -3,8 +3,9 @@
 Big files never sit in memory: Django's upload handlers spill them to a
 temporary file (``FILE_UPLOAD_MAX_MEMORY_SIZE``), and ``SizeCapUploadHandler``
 stops reading once a request carries more than the largest allowed upload.
-A request that announces too many bytes in ``Content-Length`` is refused
-before its body is read at all. Archives are checked by
+A request that announces too many bytes in ``Content-Length``, or more than
+the disk that stores artefacts has room for, is refused before its body is
+read at all. Archives are checked by
 ``evaluator.archives``, the same code the worker unpacks them with: a
 predictions zip within the benchmark's output limits, an image tarball
 within ``TOONBENCH_MAX_IMAGE_MB`` (or the benchmark's ``limits.image_mb``)
@@ -30,6 +31,7 @@ from datasets.spec_models import Limits
 from evaluator.archives import EXTRA_ARCHIVE_MEMBERS, MEGABYTE, ArchiveError, ArchiveLimits, extract_predictions
 from evaluator.tarballs import TarLimits
 from evaluator.tarballs import check_image_tarball as check_tarball_members
+from submissions.upload_ledger import INSUFFICIENT_STORAGE, StorageRefused, check_one_shot
 
 # Room for the form fields and multipart boundaries around the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -91,12 +93,26 @@ class SizeCapUploadHandler(FileUploadHandler):
 
 
 def install_size_cap(request: HttpRequest) -> str:
-    """Cap the request's upload before its body is read; returns a refusal message ('' when fine)."""
+    """Cap the request's upload before its body is read; returns a refusal message ('' when fine).
+
+    A body the disk has no room for (``upload_ledger.check_one_shot``) is refused too, and
+    ``refusal_status`` then answers 507 instead of 413.
+    """
     limit = largest_upload_bytes()
     if announced_length(request) > limit:
         return too_large_message(announced_length(request), limit)
+    try:
+        check_one_shot(announced_length(request))
+    except StorageRefused as exc:
+        request.upload_refusal_status = INSUFFICIENT_STORAGE  # type: ignore[attr-defined]
+        return str(exc)
     request.upload_handlers.insert(0, SizeCapUploadHandler(request, limit))
     return ""
+
+
+def refusal_status(request: HttpRequest) -> int:
+    """The HTTP status for ``install_size_cap``'s refusal: 507 when the disk is short, else 413."""
+    return getattr(request, "upload_refusal_status", 413)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from submissions.models import Status, Submission
 from submissions.plots import plot_path, plot_title
 from submissions.quota import QuotaExceeded, remaining_submissions
 from submissions.services import SubmissionRefused, create_submission
-from submissions.uploads import install_size_cap
+from submissions.uploads import install_size_cap, refusal_status
 
 ACTIVE_POLL_SECONDS = 3
 
@@ -61,7 +61,7 @@ def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
          "limit_mb": benchmark.typed_spec.limits.upload_mb}
         for benchmark in open_benchmarks()
     ]
-    status = 413 if refusal else (400 if request.method == "POST" else 200)
+    status = refusal_status(request) if refusal else (400 if request.method == "POST" else 200)
     return render(request, "submissions/submit.html", {"form": form, "refusal": refusal, "quotas": quotas},
                   status=status)
 

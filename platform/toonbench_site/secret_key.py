@@ -1,5 +1,7 @@
-"""The embedded default's secret key: generated once, kept in a file only its owner can read.
+"""Secrets generated once per installation, kept in files only their owner can read.
 
+The embedded default's ``SECRET_KEY`` and the workers' registry password
+(``TOONBENCH_REGISTRY_WORKER_PASSWORD``) when the environment sets neither.
 Every process of one deployment (web server workers, evaluation worker,
 ``manage.py`` commands) reads the same file; the first to start creates it
 atomically (written to a private temporary file, then hard-linked into
@@ -19,11 +21,14 @@ from django.core.exceptions import ImproperlyConfigured
 MIN_KEY_CHARS = 50
 
 
-def read_or_create_secret_key(path: Path) -> str:
-    """The key stored at ``path`` (mode 0600), written there first if the file does not exist."""
+def read_or_create_secret_key(path: Path, setting: str = "SECRET_KEY") -> str:
+    """The key stored at ``path`` (mode 0600), written there first if the file does not exist.
+
+    ``setting`` names the environment variable that replaces the file (for the message about a bad file).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
-        return _read_key(path)
+        return _read_key(path, setting)
     descriptor, draft = tempfile.mkstemp(prefix=".secret_key-", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w") as handle:
@@ -33,14 +38,14 @@ def read_or_create_secret_key(path: Path) -> str:
         pass
     finally:
         os.unlink(draft)
-    return _read_key(path)
+    return _read_key(path, setting)
 
 
-def _read_key(path: Path) -> str:
+def _read_key(path: Path, setting: str) -> str:
     key = path.read_text().strip()
     if len(key) < MIN_KEY_CHARS:
         raise ImproperlyConfigured(
-            f"the secret key file {path} holds {len(key)} characters, expected at least {MIN_KEY_CHARS}; "
-            "delete it to have a new one generated, or set SECRET_KEY"
+            f"the secret file {path} holds {len(key)} characters, expected at least {MIN_KEY_CHARS}; "
+            f"delete it to have a new one generated, or set {setting}"
         )
     return key

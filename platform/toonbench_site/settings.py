@@ -9,7 +9,6 @@ Embedded default (nothing set): SQLite under ``<repo>/var/``, files under
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -185,8 +184,9 @@ REST_FRAMEWORK = {
     # so a forged header cannot dodge throttling).
     "NUM_PROXIES": int(_env_number("TOONBENCH_NUM_PROXIES", 0)),
 }
-# Failed sign-ins counted per username and per client address over a sliding window; past either
-# limit, sign-in answers 429 with Retry-After until the window has passed (accounts/throttle.py).
+# Failed sign-ins counted per (client address, username) pair and per client address over a sliding
+# window; past either limit, that address answers 429 with Retry-After until the window has passed, and
+# never another address's sign-in (accounts/throttle.py).
 TOONBENCH_AUTH_FAILURES_PER_USERNAME = int(_env_number("TOONBENCH_AUTH_FAILURES_PER_USERNAME", 10))
 TOONBENCH_AUTH_FAILURES_PER_ADDRESS = int(_env_number("TOONBENCH_AUTH_FAILURES_PER_ADDRESS", 30))
 TOONBENCH_AUTH_FAILURE_WINDOW_S = int(_env_number("TOONBENCH_AUTH_FAILURE_WINDOW_S", 900))
@@ -247,11 +247,18 @@ TOONBENCH_UPLOAD_DIR = Path(os.environ.get("TOONBENCH_UPLOAD_DIR", VAR_DIR / "up
 TOONBENCH_UPLOAD_EXPIRY_S = _env_number("TOONBENCH_UPLOAD_EXPIRY_S", 24 * 3600)
 TOONBENCH_UPLOAD_CHUNK_MB = _env_number("TOONBENCH_UPLOAD_CHUNK_MB", 64)
 TOONBENCH_UPLOAD_MAX_OPEN = int(_env_number("TOONBENCH_UPLOAD_MAX_OPEN", 3))
+# Disk budget of uploads (submissions/upload_ledger.py): an upload reserves its declared size when it
+# is opened, until it completes, is deleted or is swept; 507 past one user's budget (default: two
+# uploads of the default limits.upload_mb), past the budget of all open uploads, or past the free
+# space of the upload disk less the reserve always kept free there for the database and results.
+TOONBENCH_UPLOAD_USER_BUDGET_MB = _env_number("TOONBENCH_UPLOAD_USER_BUDGET_MB", 4096)
+TOONBENCH_UPLOAD_TOTAL_BUDGET_MB = _env_number("TOONBENCH_UPLOAD_TOTAL_BUDGET_MB", 20 * 1024)
+TOONBENCH_UPLOAD_DISK_RESERVE_MB = _env_number("TOONBENCH_UPLOAD_DISK_RESERVE_MB", 2048)
 
 # The platform's image registry (scripts/services/registry.sh) and pulling images (platform/DEPLOY.md,
 # "Registry"). The site signs the registry's bearer tokens with TOONBENCH_REGISTRY_KEY; workers pull
-# with the service credential below (default: derived from SECRET_KEY, so the site and the workers
-# of one deployment agree without another secret).
+# with the service credential below (default: a random password generated once per installation into
+# TOONBENCH_REGISTRY_WORKER_PASSWORD_FILE, mode 0600; workers on other hosts set the same value).
 TOONBENCH_REGISTRY_ADDR = os.environ.get("TOONBENCH_REGISTRY_ADDR", "127.0.0.1:5000")
 TOONBENCH_REGISTRY_DIR = Path(os.environ.get("TOONBENCH_REGISTRY_DIR", VAR_DIR / "registry"))
 TOONBENCH_REGISTRY_KEY = Path(os.environ.get("TOONBENCH_REGISTRY_KEY", TOONBENCH_REGISTRY_DIR / "token.key"))
@@ -259,9 +266,12 @@ TOONBENCH_REGISTRY_SERVICE = os.environ.get("TOONBENCH_REGISTRY_SERVICE", "toonb
 TOONBENCH_REGISTRY_ISSUER = os.environ.get("TOONBENCH_REGISTRY_ISSUER", "toonbench")
 TOONBENCH_REGISTRY_TOKEN_TTL_S = _env_number("TOONBENCH_REGISTRY_TOKEN_TTL_S", 300)
 TOONBENCH_REGISTRY_WORKER_USER = os.environ.get("TOONBENCH_REGISTRY_WORKER_USER", "toonbench-worker")
-TOONBENCH_REGISTRY_WORKER_PASSWORD = os.environ.get("TOONBENCH_REGISTRY_WORKER_PASSWORD") or hashlib.sha256(
-    f"toonbench-registry-worker:{SECRET_KEY}".encode()
-).hexdigest()
+TOONBENCH_REGISTRY_WORKER_PASSWORD_FILE = Path(
+    os.environ.get("TOONBENCH_REGISTRY_WORKER_PASSWORD_FILE", VAR_DIR / "registry_worker_password")
+)
+TOONBENCH_REGISTRY_WORKER_PASSWORD = os.environ.get("TOONBENCH_REGISTRY_WORKER_PASSWORD") or read_or_create_secret_key(
+    TOONBENCH_REGISTRY_WORKER_PASSWORD_FILE, "TOONBENCH_REGISTRY_WORKER_PASSWORD"
+)
 # A docker config.json with `docker login` credentials for registries outside the platform.
 TOONBENCH_REGISTRY_CREDENTIALS = os.environ.get("TOONBENCH_REGISTRY_CREDENTIALS", "")
 # Registries spoken to over plain HTTP besides loopback ones (comma-separated host:port).
@@ -269,6 +279,10 @@ TOONBENCH_INSECURE_REGISTRIES = tuple(_env_list("TOONBENCH_INSECURE_REGISTRIES",
 # Registries on loopback or private addresses (besides the platform's own) that submissions may name.
 TOONBENCH_PRIVATE_REGISTRIES = tuple(_env_list("TOONBENCH_PRIVATE_REGISTRIES", []))
 TOONBENCH_REGISTRY_TIMEOUT_S = _env_number("TOONBENCH_REGISTRY_TIMEOUT_S", 20)
+# Image references that fail to resolve count per user: this many failures in a window of this many
+# seconds, then 429 until the window ends (registry/attempts.py).
+TOONBENCH_IMAGE_PIN_FAILURES = int(_env_number("TOONBENCH_IMAGE_PIN_FAILURES", 10))
+TOONBENCH_IMAGE_PIN_FAILURE_WINDOW_S = int(_env_number("TOONBENCH_IMAGE_PIN_FAILURE_WINDOW_S", 3600))
 TOONBENCH_PULL_TIMEOUT_S = _env_number("TOONBENCH_PULL_TIMEOUT_S", 1800)
 TOONBENCH_IMAGE_CACHE_GB = _env_number("TOONBENCH_IMAGE_CACHE_GB", 50)
 
@@ -299,6 +313,7 @@ CELERY_TASK_DEFAULT_QUEUE = "evaluate"
 CELERY_TASK_ROUTES = {
     "submissions.tasks.evaluate_submission": {"queue": "evaluate"},
     "submissions.tasks.sweep_stale_jobs": {"queue": "maintenance"},
+    "leaderboards.tasks.compare_neighbours": {"queue": "maintenance"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 CLASSIFIERS = ["toonnet-resnet", "toonnet-ius", "toonnet-fin", "toonnet-npn", "illustration-cnn-svm", "illustration-cnn-svm-optimized"]
-FACE_MODELS = ["icartoonface-softmax", "icartoonface-cosface", "icartoonface-arcface"]
+FACE_MODELS = ["icartoonface-softmax", "icartoonface-sphereface", "icartoonface-cosface", "icartoonface-arcface"]
 
 
 def top1_accuracy(scores: np.ndarray, ids: list[str], truth: dict[str, str], classes: list[str]) -> float:

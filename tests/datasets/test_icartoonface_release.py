@@ -221,3 +221,37 @@ def test_a_broken_release_fails_with_the_file_line_and_what_was_expected(break_r
     assert "\n" not in message
     if "txt:" in expected or "pair" in expected or "fields" in expected:
         assert ".txt:" in message
+
+
+def move_test_info_to_the_root(root: Path) -> Path:
+    """The layout of third-party loaders: ``icartoonface_rectest_info.txt`` beside the two release folders."""
+    moved = root / "icartoonface_rectest_info.txt"
+    (root / TEST / "icartoonface_rectest_info.txt").rename(moved)
+    return moved
+
+
+def test_the_test_label_file_is_read_at_the_release_root_too(release, tmp_path):
+    published = read(release, tmp_path / "published", protocol="official")
+    move_test_info_to_the_root(release)
+    at_root = read(release, tmp_path / "at_root", protocol="official")
+    assert [(item.id, item.split, item.identity, item.box) for item in at_root] == \
+        [(item.id, item.split, item.identity, item.box) for item in published]
+    assert sum(item.split == "probe" for item in at_root) == TEST_LABELS * PROBES_PER_LABEL
+    assert sum(item.split == "distractor" for item in at_root) == DISTRACTORS
+
+
+def test_errors_in_a_root_level_label_file_name_that_file(release, tmp_path):
+    moved = move_test_info_to_the_root(release)
+    replace_line(moved, "t100_1.jpg t100_0.jpg", "t100_1.jpg nowhere.jpg")
+    with pytest.raises(AdapterError, match=f"^{moved}:"):
+        read(release, tmp_path / "built", protocol="official")
+
+
+def test_a_missing_test_label_file_names_both_places_it_is_looked_for(release, tmp_path):
+    (release / TEST / "icartoonface_rectest_info.txt").unlink()
+    with pytest.raises(AdapterError) as raised:
+        read(release, tmp_path / "built")
+    message = str(raised.value)
+    assert str(release / TEST / "icartoonface_rectest_info.txt") in message
+    assert str(release / "icartoonface_rectest_info.txt") in message
+    assert "not found" in message and "\n" not in message

@@ -34,9 +34,9 @@ SPEC_HASHES = {
     ("cartoonization", "default"): "93eae1cfd49a4fe9f4d06af736b81991fac92a064db4bdf66a8864aac10d150d",
     ("cartoonization", "tiny"): "1902b7a3f79d8dc3120303fea2b76f2f5a7798eca0e4b70172fc0eeb8fa94243",
     # icartoonface: per-probe galleries, 1,200 + 800 probe identities, enlarged rate 1.0 (new protocol)
-    ("icartoonface", "default"): "33be875f99c1e53746acbcc29580408f6105b859dcae3997be49ee9bbc7c5564",
-    ("icartoonface", "official"): "80ad905fc17eddb6f12a08ef0b084e1b9f4e0e271201390695b84637a1735981",
-    ("icartoonface", "tiny"): "7cb72fdd918b717adcb62d9bb7405243e87528b935b3dbcc435821a6453fc09a",
+    ("icartoonface", "default"): "a91b2c6461b05baf1f87298181334d52f2850fe89596bb5958397de8030cd58d",
+    ("icartoonface", "official"): "5a677308f544fb4524092d297a2419dd6a0a1760ca3b577b79870256955346a9",
+    ("icartoonface", "tiny"): "0b4d064bdbd9bbfb66c48188789745b3dcc789b156359c508418e6c8af9b0e82",
     # illustration: real builds keep the published curated/train + curated/val split (real_split)
     ("illustration", "default"): "5ce1a559ce21c754f7d4c1eb06262906609181cf683430d89b86bc6d3d934ca4",
     ("illustration", "tiny"): "fad112c6c31a86ef8464c28952a35d08a991234f8b8df644ad3422dd03d1b3bc",

@@ -51,7 +51,16 @@ docker_client = _runners.docker_client
 engine = _runners.engine
 
 from django.conf import settings as django_settings  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from pytest_django.fixtures import Settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_attempt_counts() -> Iterator[None]:
+    """Failed image pins count per user in the shared throttle cache; user ids repeat between tests."""
+    caches["throttle"].clear()
+    yield
+    caches["throttle"].clear()
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,44 @@ def test_wrong_api_tokens_are_throttled_and_right_ones_are_not(client, alice, si
     assert refused.json()["errors"][0]["code"] == "TOOMANYREQUESTS"
     assert "too many sign-in attempts" in refused.json()["errors"][0]["message"]
     caches["throttle"].clear()
+
+
+@pytest.fixture
+def empty_throttle():  # type: ignore[no-untyped-def]
+    caches["throttle"].clear()
+    yield
+    caches["throttle"].clear()
+
+
+@pytest.mark.parametrize("username", ["toonbench-worker", "alice"])
+def test_wrong_passwords_from_one_address_never_lock_the_account_out_elsewhere(
+    client, site, alice, signing_key, empty_throttle, username
+) -> None:  # type: ignore[no-untyped-def]
+    site.TOONBENCH_REGISTRY_WORKER_PASSWORD = "worker secret"
+    right = "worker secret" if username == "toonbench-worker" else Token.objects.create(user=alice).key
+    attacker, owner = {"REMOTE_ADDR": "203.0.113.5"}, {"REMOTE_ADDR": "10.0.0.9"}
+    for attempt in range(12):
+        wrong = ask(client, {**basic(username, f"guess {attempt}"), **attacker}, "repository:alice/model:pull")
+        assert wrong.status_code in (401, 429)
+    assert ask(client, {**basic(username, right), **attacker}, "repository:alice/model:pull").status_code == 429
+
+    answer = ask(client, {**basic(username, right), **owner}, "repository:alice/model:pull")
+
+    assert claims(answer, signing_key)["access"] == [
+        {"type": "repository", "name": "alice/model", "actions": ["pull"]}
+    ]
+
+
+def test_failures_for_other_accounts_from_the_workers_address_do_not_stop_the_workers(
+    client, site, alice, signing_key, empty_throttle
+) -> None:  # type: ignore[no-untyped-def]
+    site.TOONBENCH_REGISTRY_WORKER_PASSWORD = "worker secret"
+    shared = {"REMOTE_ADDR": "10.0.0.9"}  # the workers' NAT, shared with a guesser
+    for attempt in range(30):
+        assert ask(client, {**basic(f"user{attempt}", "guess"), **shared}).status_code == 401
+    alice_token = Token.objects.create(user=alice).key
+    assert ask(client, {**basic("alice", alice_token), **shared}).status_code == 429
+
+    answer = ask(client, {**basic("toonbench-worker", "worker secret"), **shared}, "repository:bob/model:pull")
+
+    assert claims(answer, signing_key)["sub"] == "toonbench-worker"

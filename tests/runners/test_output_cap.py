@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import re
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,11 +24,13 @@ import pytest
 from evaluator.folders import remove_tree, scratch_job_id, sweep_scratch_folders
 from evaluator.jobs import EvaluationRequest, MemoryJobStore, run_evaluation
 from evaluator.runners import DockerRunner, ImageUnavailable, RunLimits, RunnerError
-from evaluator.runners.base import MEGABYTE, inspect_output
-from evaluator.runners.capped_output import MOUNT_NEEDS, capped_output
+from evaluator.runners.base import MAX_OUTPUT_ENTRIES, MEGABYTE, OutputCheck, inspect_output, output_size_reason
+from evaluator.runners.capped_output import MOUNT_NEEDS, capped_output, mount_options, mount_refusal
 from evaluator.validation import OutputError, check_output_folder
 
 NOBODY = 65534
+REPO = Path(__file__).resolve().parents[2]
+ENTRY_CAP_REASON = f"/output holds more than {MAX_OUTPUT_ENTRIES} files and folders (the limit is {MAX_OUTPUT_ENTRIES})"
 
 
 def probe(image: str, name: str) -> DockerRunner:
@@ -261,7 +265,89 @@ def test_the_unpacked_size_cap_is_configurable(engine, prepared_input, tight_lim
 
 
 def test_limits_are_whole_bytes_on_the_mount(tight_limits):
-    from evaluator.runners.capped_output import mount_options
-
-    assert mount_options(tight_limits) == "size=5242880,nr_inodes=200001,mode=0777,nosuid,nodev,noexec"
+    assert mount_options(tight_limits) == "size=5242880,nr_inodes=200001,mode=0777"
     assert mount_options(RunLimits(1, 1, 1, 8, 0, 0.5)).startswith("size=524288,")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_flood_of_empty_files_is_stopped_by_the_entry_cap_and_told_which_limit(
+    engine, probes_image, prepared_input, tmp_path
+):
+    limits = RunLimits(timeout_s=300, memory_gb=1, cpus=1, pids=64, gpus=0, output_mb=20)
+    flood = f"for i in range({MAX_OUTPUT_ENTRIES + 1000}):\n    open(f'/output/f{{i}}', 'w').close()"
+
+    result = DockerRunner(probes_image, command=["python3", "-c", flood]).run(prepared_input, tmp_path / "output", limits)
+
+    assert result.status == "output_too_large", result
+    assert result.reason == ENTRY_CAP_REASON
+    assert list((tmp_path / "output").iterdir()) == []
+
+
+def test_the_output_cap_reasons_name_the_limit_that_was_hit():
+    over_bytes = OutputCheck(21 * MEGABYTE, 10, None)
+    assert output_size_reason("/output", over_bytes, 20) == (
+        "/output holds 21.0 MB, over the benchmark's limit of 20 MB (limits.output_mb)"
+    )
+    assert output_size_reason("/output", OutputCheck(0, MAX_OUTPUT_ENTRIES + 1, None), 20) == ENTRY_CAP_REASON
+    assert output_size_reason("/output", OutputCheck(0, MAX_OUTPUT_ENTRIES, None), 20, entry_cap_hit=True) == (
+        ENTRY_CAP_REASON
+    )
+
+
+MOUNT_AS_WORKER = """
+import json, os, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from evaluator.runners.base import RunLimits, RunnerError
+from evaluator.runners.capped_output import capped_output
+try:
+    with capped_output(Path(sys.argv[2]), RunLimits(10, 0.25, 1, 64, 0, 5)) as output:
+        info = os.statvfs(output)
+        mounted = [line.split() for line in open("/proc/self/mountinfo") if line.split()[4] == str(output)]
+        print(json.dumps({"uid": os.getuid(), "bytes": info.f_blocks * info.f_frsize, "entries": info.f_files,
+                          "type": mounted[0][-3], "flags": mounted[0][5]}))
+except RunnerError as exc:
+    print(json.dumps({"uid": os.getuid(), "refused": str(exc)}))
+"""
+
+
+def as_worker(folder: Path, *capabilities: str) -> subprocess.CompletedProcess[str]:
+    """Run MOUNT_AS_WORKER as user 65534 holding only ``capabilities`` (setpriv, from util-linux)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start a process as another user")
+    caps = ",".join(f"+{name}" for name in capabilities) or "-all"
+    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", f"--inh-caps={caps}",
+               f"--ambient-caps={caps}", sys.executable, "-c", MOUNT_AS_WORKER, str(REPO), str(folder)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_a_non_root_worker_with_cap_sys_admin_mounts_the_capped_output(shared_folder):
+    binary = subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=+sys_admin",
+         "--ambient-caps=+sys_admin", "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(shared_folder)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert binary.returncode != 0 and "must be superuser" in binary.stderr  # why the binary is not used
+
+    done = as_worker(shared_folder, "sys_admin")
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "uid": NOBODY, "bytes": 5 * MEGABYTE, "entries": MAX_OUTPUT_ENTRIES + 1, "type": "tmpfs",
+        "flags": "rw,nosuid,nodev,noexec,relatime",
+    }
+    assert list(shared_folder.iterdir()) == []
+    assert str(shared_folder) not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_a_non_root_worker_without_the_capability_gets_the_one_line_reason(shared_folder):
+    done = as_worker(shared_folder)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"uid": NOBODY, "refused": MOUNT_NEEDS}
+    assert "\n" not in MOUNT_NEEDS and list(shared_folder.iterdir()) == []
+    assert mount_refusal(19) == (
+        "the worker cannot mount the size-capped /output file system (ENODEV: No such device); "
+        "see platform/DEPLOY.md"
+    )

@@ -57,6 +57,7 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     keyed by a test build secret as a site's own builds are."""
     root = tmp_path_factory.mktemp("data")
     build_benchmark("toonnet", root, profile="tiny", secret=SITE_BUILD_SECRET)
+    (root / ".build-secret").write_text(SITE_BUILD_SECRET + "\n")  # where a server build keeps it
     return root
 
 

@@ -135,3 +135,26 @@ def test_responses_that_set_a_cookie_or_fail_are_never_kept(app, toonnet) -> Non
     app.app = inner
     status, _, _ = wsgi_get(app, "/benchmarks/no-such-benchmark/")
     assert status.startswith("404") and len(app.pages) == 0
+
+
+def test_made_up_query_parameters_share_the_kept_page_and_push_nothing_out(app, toonnet, alice, toonnet_built) -> None:  # type: ignore[no-untyped-def]
+    finished_submission(alice, toonnet, toonnet_built, seed=1, method="first")
+    home = wsgi_get(app, "/")
+    board = wsgi_get(app, "/benchmarks/toonnet/")
+    kept = dict(app.pages)
+    calls = []
+    inner = app.app
+    app.app = lambda environ, start_response: calls.append(environ["QUERY_STRING"]) or inner(environ, start_response)
+    for query in ("r=1", "r=2", *(f"r={n}" for n in range(3, 40)), "sort=junk", "sort=top1_error", "page=01",
+                  "page=7", "page=x", "r=1&page=1"):
+        assert wsgi_get(app, "/benchmarks/toonnet/", query=query) == board
+    assert wsgi_get(app, "/", query="r=5") == home
+    assert calls == [] and app.pages == kept and len(app.pages) == 2
+
+    other = wsgi_get(app, "/benchmarks/toonnet/", query="sort=top3_error&r=9")
+    assert other[0].startswith("200") and calls == ["sort=top3_error"] and len(app.pages) == 3
+    version = toonnet.current_version().protocol_hash
+    assert wsgi_get(app, "/benchmarks/toonnet/", query=f"version={version[:8]}")[0].startswith("200")
+    assert calls[-1] == f"version={version}"
+    missing = wsgi_get(app, "/benchmarks/toonnet/", query="version=0000000000")
+    assert missing[0].startswith("404") and len(app.pages) == 4

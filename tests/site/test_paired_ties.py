@@ -1,9 +1,12 @@
 """Ties on the leaderboard come from a paired test of adjacent rows on the same test items.
 
 Submissions go through the real worker path (a predictions archive,
-``submissions.jobs.evaluate``), which stores each result's per-item evidence;
+``submissions.jobs.evaluate``), which stores each result's per-item evidence
+and, once the result is committed, runs the comparisons task
+(``leaderboards.tasks.compare_neighbours``, at once here: Celery runs eagerly);
 the tiny toonnet split has 72 test items of 12 classes. Each submission's
-scores are built so that exactly the chosen items are top-1 hits.
+scores are built so that exactly the chosen items are top-1 hits. The data
+root holds the build secret, so the worker draws the keyed seed.
 """
 
 from __future__ import annotations
@@ -11,28 +14,45 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from django.core.files import File
+from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from benchmarks.models import Benchmark
+from conftest import SITE_BUILD_SECRET
 from datasets.build import BuiltBenchmark
+from evaluator import scoring
 from evaluator.evidence_store import load_evidence
 from evaluator.metrics import METRICS
 from evaluator.metrics.classification import ClassificationEvidence, TopKParams
-from evaluator.metrics.intervals import paired_difference
+from evaluator.metrics.intervals import PairedDifference, metric_interval, paired_difference
 from leaderboards import comparisons
-from leaderboards.models import PairedComparison
+from leaderboards.models import ComparisonState, ComparisonTrigger, PairedComparison
 from leaderboards.table import Cell, intervals_overlap, leaderboard_table
 from submissions import jobs
 from submissions.models import Result, Status, Submission
+from submissions.tasks import sweep_stale_jobs
+from toonbench_site.celery import app as celery_app
 from toonnet_outputs import predictions_zip, true_class_indices
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the job's heartbeat thread uses the database
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks() -> Iterator[None]:
+    """Queued tasks run at once in this process, through the real task."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
 
 
 def scores_with_hits(built: BuiltBenchmark, hits: np.ndarray) -> np.ndarray:
@@ -66,11 +86,19 @@ def cell(submission: Submission, name: str = "top1_error") -> Cell:
     return Cell(submission.result.metrics[name], low, high)
 
 
-def direct_test(built: BuiltBenchmark, first: np.ndarray, second: np.ndarray):  # type: ignore[no-untyped-def]
-    """``paired_difference`` on evidence made here from the scores and the truth (not from the stored files)."""
+def keyed_seed(built: BuiltBenchmark) -> int:
+    """The seed the server draws with: the protocol hash under the build secret (docs/statistics.md)."""
+    return scoring.statistics_seed(built.protocol_hash, SITE_BUILD_SECRET)
+
+
+def direct_test(built: BuiltBenchmark, first: np.ndarray, second: np.ndarray,
+                seed: int | None = None) -> PairedDifference:
+    """``paired_difference`` on evidence made here from the scores and the truth (not from the stored files),
+    with the server's keyed seed unless ``seed`` is given."""
     truth, classes = true_class_indices(built), tuple(built.spec.classes)
     return paired_difference(METRICS.get("topk_error"), ClassificationEvidence(first, truth, classes),
-                             ClassificationEvidence(second, truth, classes), TopKParams(k=1))
+                             ClassificationEvidence(second, truth, classes), TopKParams(k=1),
+                             seed=keyed_seed(built) if seed is None else seed)
 
 
 def test_the_worker_stores_evidence_that_reads_back_as_the_scored_items(
@@ -104,6 +132,7 @@ def test_outputs_that_differ_on_two_items_are_tied_with_the_stored_p_value(
     second = table.rows[1]
     assert second.tied_with_above and second.p_vs_above == direct.p_value
     stored = PairedComparison.objects.get(metric="top1_error", first=better.result, second=worse.result)
+    assert (stored.state, stored.trigger) == (ComparisonState.DONE, ComparisonTrigger.RESULT)  # made by the worker
     assert (stored.p_value, stored.method) == (direct.p_value, "bootstrap")
     assert (stored.difference, stored.low, stored.high) == pytest.approx((direct.difference, direct.low, direct.high))
 
@@ -116,7 +145,7 @@ def test_outputs_that_differ_on_two_items_are_tied_with_the_stored_p_value(
     exported = list(csv.DictReader(io.StringIO(export)))
     assert [(row["tied_with_above"], row["p_vs_above"]) for row in exported] == [
         ("False", ""), ("True", repr(direct.p_value))]
-    assert PairedComparison.objects.count() == 1  # three renders, one computation
+    assert PairedComparison.objects.filter(metric="top1_error").count() == 1  # three renders, no computation
 
 
 def test_clearly_different_outputs_are_not_tied_although_their_intervals_overlap(
@@ -144,6 +173,8 @@ def test_a_result_without_evidence_falls_back_to_interval_overlap(
     worse = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "older",
                       tmp_path)
     Result.objects.filter(pk=worse.result.pk).update(evidence="")  # as a result scored before evidence was kept
+    PairedComparison.objects.all().delete()
+    assert comparisons.compare_visible_neighbours() == 0
 
     row = leaderboard_table(toonnet).rows[1]
     assert row.tied_with_above and row.p_vs_above is None
@@ -159,27 +190,48 @@ def test_a_truncated_evidence_file_fails_the_comparison_once_and_the_page_falls_
     toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path, client: Client,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)), "better", tmp_path)
-    worse = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "damaged",
-                      tmp_path)
-    path = Path(worse.result.evidence.path)
+    damaged = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)),
+                        "damaged", tmp_path)
+    path = Path(damaged.result.evidence.path)
     path.write_bytes(path.read_bytes()[:200])
 
     with caplog.at_level(logging.WARNING, logger="leaderboards.comparisons"):
-        page = client.get("/benchmarks/toonnet/")
-    assert page.status_code == 200
+        evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "worse", tmp_path)
     warnings = [record.getMessage() for record in caplog.records if record.name == "leaderboards.comparisons"]
-    assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert len(warnings) == 2 and not any("\n" in warning for warning in warnings)  # top-1 and top-3 error
     assert warnings[0].startswith("paired test of top1_error between results #")
-    assert f"evidence of result #{worse.result.pk}: evidence archive unreadable: BadZipFile" in warnings[0]
+    assert f"evidence of result #{damaged.result.pk}: evidence archive unreadable: BadZipFile" in warnings[0]
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="leaderboards.comparisons"):
+        page = client.get("/benchmarks/toonnet/")
+    assert page.status_code == 200 and not caplog.records  # stored: not tried again
     html = page.content.decode()
     assert "(the paired test could not be run; interval-overlap rule)\">=</span>2" in html
-
-    stored = PairedComparison.objects.get()
-    assert stored.p_value is None and "BadZipFile" in stored.failure
-    caplog.clear()
+    stored = PairedComparison.objects.get(metric="top1_error")
+    assert stored.state == ComparisonState.FAILED and stored.p_value is None and "BadZipFile" in stored.failure
     row = leaderboard_table(toonnet).rows[1]
-    assert row.tied_with_above and row.p_vs_above is None and not caplog.records  # stored: not tried again
+    assert row.tied_with_above and row.p_vs_above is None
+
+
+def test_a_comparison_that_raises_anything_is_stored_failed_and_the_page_renders(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path, client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> PairedDifference:
+        raise RuntimeError("the metric fell over")
+
+    monkeypatch.setattr(comparisons, "compare_evidence", broken)
+    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)), "better", tmp_path)
+    worse = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "worse",
+                      tmp_path)
+    assert worse.status == Status.FINISHED
+    stored = PairedComparison.objects.get(metric="top1_error")
+    assert (stored.state, stored.failure) == (ComparisonState.FAILED, "RuntimeError: the metric fell over")
+    page = client.get("/benchmarks/toonnet/")
+    assert page.status_code == 200
+    assert "(the paired test could not be run; interval-overlap rule)\">=</span>2" in page.content.decode()
+    assert client.get("/api/benchmarks/toonnet/leaderboard/").status_code == 200
 
 
 def test_storing_a_result_again_replaces_its_evidence_and_drops_its_comparisons(
@@ -188,30 +240,15 @@ def test_storing_a_result_again_replaces_its_evidence_and_drops_its_comparisons(
     evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)), "better", tmp_path)
     worse = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "worse",
                       tmp_path)
-    leaderboard_table(toonnet)
-    assert PairedComparison.objects.count() == 1
+    before = set(PairedComparison.objects.values_list("pk", flat=True))
+    assert len(before) == 2  # top-1 and top-3 error
     old = Path(worse.result.evidence.path)
     request = jobs.evaluation_request(worse, Path(worse.artefact.path))
     assert jobs.run_evaluation(request, jobs.DjangoJobStore()) == Status.FINISHED
     result = Result.objects.get(submission=worse)
     assert result.evidence.name and Path(result.evidence.path) != old and not old.exists()
-    assert PairedComparison.objects.count() == 0
-
-
-def test_a_build_past_its_time_budget_leaves_the_remaining_pairs_to_the_next_one(
-    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for count in (50, 42, 30):
-        evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, count)), f"{count}",
-                  tmp_path)
-    monkeypatch.setattr(comparisons, "COMPUTE_BUDGET_S", 0.0)  # every pair is over budget: one per build
-    first = leaderboard_table(toonnet).rows
-    assert [row.p_vs_above is not None for row in first] == [False, True, False]
-    assert first[2].tie_fallback == "the paired test has not been computed yet"
-    second = leaderboard_table(toonnet).rows
-    assert [row.p_vs_above is not None for row in second] == [False, True, True]
-    assert PairedComparison.objects.count() == 2
+    after = set(PairedComparison.objects.values_list("pk", flat=True))
+    assert len(after) == 2 and not before & after  # made again from the new evidence
 
 
 def test_a_deleted_result_takes_its_evidence_file_along(
@@ -225,3 +262,131 @@ def test_a_deleted_result_takes_its_evidence_file_along(
     with django_capture_on_commit_callbacks(execute=True):
         Result.objects.filter(submission=requeued).delete()  # what the admin's "evaluate again" does
     assert not path.exists()
+
+
+def one_more_hit(built: BuiltBenchmark, item: int) -> np.ndarray:
+    """The scores of ``hits_on_first(built, 40)`` changed on ``item`` alone, which becomes a hit."""
+    hits = hits_on_first(built, 40)
+    hits[item] = True
+    return scores_with_hits(built, hits)
+
+
+def test_public_p_values_do_not_say_which_of_two_items_carries_the_label(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path, client: Client
+) -> None:
+    # An attacker keeps one submission and sends another that changes items 50 and 60: exactly one change is
+    # right, so the two differ on one item. Which one? With a public seed the p-value says (issue 16, item 5).
+    base = scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 40))
+    evaluated(alice, toonnet, base, "kept", tmp_path)
+    public = {item: direct_test(toonnet_built, one_more_hit(toonnet_built, item), base, seed=0) for item in (50, 60)}
+    assert public[50].p_value != public[60].p_value  # what an outsider could compute for each hypothesis
+
+    published = {}
+    for item in (50, 60):
+        probe = evaluated(alice, toonnet, one_more_hit(toonnet_built, item), f"item {item} right", tmp_path)
+        rows = client.get("/api/benchmarks/toonnet/leaderboard/").json()["rows"]
+        assert [row["submission"] for row in rows][0] == probe.pk
+        stored = PairedComparison.objects.get(metric="top1_error", first=probe.result)
+        published[item] = (rows[1]["p_vs_above"], stored.low, stored.high, probe.result.ci95["top1_error"])
+        probe.delete()
+
+    definition, params = METRICS.get("topk_error"), TopKParams(k=1)
+    truth, classes = true_class_indices(toonnet_built), tuple(toonnet_built.spec.classes)
+    for item in (50, 60):
+        keyed = direct_test(toonnet_built, one_more_hit(toonnet_built, item), base)
+        p_value, low, high, interval = published[item]
+        assert p_value == keyed.p_value  # the operator, who holds the secret, reproduces it
+        assert p_value not in (public[50].p_value, public[60].p_value)  # the public seed reproduces neither case
+        assert (low, high) == pytest.approx((keyed.low, keyed.high))
+        evidence = ClassificationEvidence(one_more_hit(toonnet_built, item), truth, classes)
+        from_secret = metric_interval(definition, evidence, params, seed=keyed_seed(toonnet_built))
+        assert interval == pytest.approx(list(from_secret))
+
+
+def test_rendering_a_leaderboard_never_computes_a_comparison(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path, client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)), "better", tmp_path)
+    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "worse", tmp_path)
+    PairedComparison.objects.all().delete()  # as if the worker's task had not run yet
+    calls = []
+    compare = comparisons.compare_evidence
+    monkeypatch.setattr(comparisons, "compare_evidence", lambda *a, **k: calls.append(a) or compare(*a, **k))
+
+    for path in ("/benchmarks/toonnet/", "/api/benchmarks/toonnet/leaderboard/",
+                 "/api/benchmarks/toonnet/leaderboard/?format=csv", "/benchmarks/toonnet/?sort=top3_error"):
+        assert client.get(path).status_code == 200
+    assert calls == [] and PairedComparison.objects.count() == 0
+    assert leaderboard_table(toonnet).rows[1].tie_fallback == "the paired test has not been computed yet"
+
+    assert sweep_stale_jobs()["compared"] == 2  # the maintenance pass: top-1 and top-3 error
+    assert len(calls) == 2 and leaderboard_table(toonnet).rows[1].p_vs_above is not None
+
+
+def test_two_workers_claiming_the_same_pair_compute_it_once(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)), "better", tmp_path)
+    worse = evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "worse",
+                      tmp_path)
+    PairedComparison.objects.all().delete()
+    one_returned, start = threading.Event(), threading.Barrier(2)
+    calls = []
+    compare = comparisons.compare_evidence
+
+    def held(*args: object, **kwargs: object) -> PairedDifference:
+        """Compute only once the other worker has given up on the pair (so both tried while it was pending)."""
+        calls.append(args[0])
+        one_returned.wait(timeout=30)
+        return compare(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(comparisons, "compare_evidence", held)
+    made: list[int] = []
+    protocol = toonnet.current_version()
+    pair = comparisons.adjacent(protocol, "top1_error")
+    assert len(pair) == 1 and pair[0].below == worse.result.pk
+
+    def worker() -> None:
+        start.wait(timeout=30)
+        try:
+            made.append(comparisons.compare_pairs(protocol, "top1_error", pair, ComparisonTrigger.RESULT))
+        finally:
+            one_returned.set()
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(made) == [0, 1] and calls == ["topk_error"]
+    assert list(PairedComparison.objects.values_list("metric", "state")) == [("top1_error", ComparisonState.DONE)]
+
+
+def test_hiding_and_republishing_buys_no_more_than_the_daily_allowance(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(comparisons, "VISIBILITY_PAIRS_PER_DAY", 2)
+    rows = [evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, count)),
+                      f"{count} hits", tmp_path) for count in (50, 45, 40, 35)]
+    assert PairedComparison.objects.filter(trigger=ComparisonTrigger.RESULT).count() == 6  # 3 pairs x 2 metrics
+
+    Submission.objects.filter(pk__in=[rows[1].pk, rows[2].pk]).update(is_public=False)
+    assert comparisons.compare_visible_neighbours() == 2  # (50, 35) on both metrics: the allowance is spent
+    Submission.objects.filter(pk=rows[2].pk).update(is_public=True)  # (50, 40) is new, (40, 35) is kept
+    assert comparisons.compare_visible_neighbours() == 0
+    table = leaderboard_table(toonnet)
+    assert [row.submission.pk for row in table.rows] == [rows[0].pk, rows[2].pk, rows[3].pk]
+    assert table.rows[1].tie_fallback == "the paired test has not been computed yet"
+    assert table.rows[2].p_vs_above is not None
+
+    Submission.objects.filter(pk=rows[1].pk).update(is_public=True)  # every pair of the full table is stored
+    assert comparisons.compare_visible_neighbours() == 0
+    assert all(row.p_vs_above is not None for row in leaderboard_table(toonnet).rows[1:])
+
+    PairedComparison.objects.update(created=timezone.now() - timedelta(days=1, minutes=1))
+    Submission.objects.filter(pk=rows[1].pk).update(is_public=False)
+    assert comparisons.compare_visible_neighbours() == 2  # a day later: (50, 40) on both metrics

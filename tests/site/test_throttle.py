@@ -1,8 +1,11 @@
-"""Sign-in is throttled: failed passwords per username and per address, and a request rate per address.
+"""Sign-in is throttled: failed passwords per (address, username) and per address, and a request rate per address.
 
 Before, ``/api/auth/token/`` and the login form took unlimited wrong
-passwords. The limits are the site's settings (10 failures per username,
-30 per address, within 15 minutes; 30 sign-in requests a minute per address).
+passwords; then ten wrong passwords from anywhere locked the account for
+its owner too. The limits are the site's settings (10 failures per username
+from one address, 30 per address, within 15 minutes; 30 sign-in requests a
+minute per address); an account with 30 failures from all addresses together
+is under attack, and every address that failed for it waits.
 """
 
 from __future__ import annotations
@@ -37,15 +40,27 @@ def login(client: Client, username: str, password: str, address: str = "10.0.0.1
     return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
-def test_ten_wrong_passwords_lock_the_account_from_every_address(client, alice, bob) -> None:  # type: ignore[no-untyped-def]
+def test_ten_wrong_passwords_stop_that_address_for_the_account_but_not_its_owner_elsewhere(client, alice, bob) -> None:  # type: ignore[no-untyped-def]
     for attempt in range(10):
         assert token(client, "alice", f"guess {attempt}").status_code == 400
-    for address in ("10.0.0.1", "192.0.2.7"):
-        refused = token(client, "alice", PASSWORD, address)
-        assert refused.status_code == 429
-        assert 0 < int(refused["Retry-After"]) <= WINDOW_S
-        assert "too many sign-in attempts" in refused.json()["detail"]
+    refused = token(client, "alice", PASSWORD, "10.0.0.1")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= WINDOW_S
+    assert "too many sign-in attempts" in refused.json()["detail"]
+    assert token(client, "alice", PASSWORD, "192.0.2.7").status_code == 200
     assert token(client, "bob", PASSWORD).status_code == 200
+
+
+def test_an_account_guessed_from_many_addresses_stops_the_guessers_and_not_its_owner(client, alice) -> None:  # type: ignore[no-untyped-def]
+    guessers = [f"10.0.1.{host}" for host in range(3)]
+    for address in guessers:
+        for attempt in range(10):
+            assert token(client, "alice", f"guess {attempt}", address).status_code == 400
+    for address in guessers:
+        assert token(client, "alice", PASSWORD, address).status_code == 429
+    assert token(client, "alice", "one more guess", "10.0.2.1").status_code == 400
+    assert token(client, "alice", PASSWORD, "10.0.2.1").status_code == 429  # one guess per fresh address
+    assert token(client, "alice", PASSWORD, "192.0.2.7").status_code == 200
 
 
 def test_thirty_failures_from_one_address_stop_it_whatever_the_username(client, alice, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -78,11 +93,12 @@ def test_a_successful_sign_in_forgets_the_accounts_failures(client, alice) -> No
 def test_the_login_form_is_throttled_the_same_way(client, alice) -> None:  # type: ignore[no-untyped-def]
     for attempt in range(10):
         assert login(client, "alice", f"guess {attempt}").status_code == 200  # the form again, with its error
-    refused = login(client, "alice", PASSWORD, address="192.0.2.7")
+    refused = login(client, "alice", PASSWORD)
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= WINDOW_S
     assert "too many sign-in attempts from here or for this account; try again in 15 minutes" in refused.content.decode()
     assert "_auth_user_id" not in client.session
+    assert login(client, "alice", PASSWORD, address="192.0.2.7").status_code == 302
 
 
 def test_api_and_login_form_share_the_failure_count(client, alice) -> None:  # type: ignore[no-untyped-def]
@@ -98,6 +114,8 @@ def test_the_admin_login_is_throttled_too(client, django_user_model) -> None:  #
     for attempt in range(10):
         page = client.post("/admin/login/", {"username": "root", "password": f"guess {attempt}"}, REMOTE_ADDR="10.0.0.1")
         assert page.status_code == 200 and "_auth_user_id" not in client.session
-    refused = client.post("/admin/login/", {"username": "root", "password": PASSWORD}, REMOTE_ADDR="192.0.2.7")
+    refused = client.post("/admin/login/", {"username": "root", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
     assert "too many sign-in attempts from here or for this account" in refused.content.decode()
     assert "_auth_user_id" not in client.session
+    client.post("/admin/login/", {"username": "root", "password": PASSWORD}, REMOTE_ADDR="192.0.2.7")
+    assert "_auth_user_id" in client.session

@@ -1,0 +1,1 @@
+"""The icartoonface-sphereface baseline (see method.py)."""
