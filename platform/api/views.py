@@ -68,7 +68,8 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for the user's API token (created on first use).
 
     Throttled: requests per address at the ``auth`` rate, and failed attempts per
-    username and per address (accounts/throttle.py); past either, 429 with Retry-After.
+    (address, username) pair and per address (accounts/throttle.py); past either, that
+    address gets 429 with Retry-After, never another address's sign-in.
     """
 
     renderer_classes = [JSONRenderer]

@@ -19,7 +19,7 @@ from submissions.forms import SubmissionForm, open_benchmarks
 from submissions.models import Status, Submission
 from submissions.plots import plot_path, plot_title
 from submissions.quota import QuotaExceeded, remaining_submissions
-from submissions.services import SubmissionRefused, create_submission
+from submissions.services import RetryLater, SubmissionRefused, create_submission
 from submissions.uploads import install_size_cap, refusal_status
 
 ACTIVE_POLL_SECONDS = 3
@@ -37,6 +37,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
+    retry_after_s = 0
     if request.method == "POST" and not refusal:
         form = SubmissionForm(request.POST, request.FILES)
         refusal = getattr(request, "upload_rejected", "")
@@ -49,6 +50,7 @@ def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
                 )
             except (QuotaExceeded, SubmissionRefused) as exc:
                 form.add_error(None, str(exc))
+                retry_after_s = exc.retry_after_s if isinstance(exc, RetryLater) else 0
             else:
                 messages.success(request, f"Submission #{submission.pk} stored and queued for evaluation.")
                 return redirect("submission", pk=submission.pk)
@@ -62,8 +64,11 @@ def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
         for benchmark in open_benchmarks()
     ]
     status = refusal_status(request) if refusal else (400 if request.method == "POST" else 200)
-    return render(request, "submissions/submit.html", {"form": form, "refusal": refusal, "quotas": quotas},
-                  status=status)
+    response = render(request, "submissions/submit.html", {"form": form, "refusal": refusal, "quotas": quotas},
+                      status=429 if retry_after_s else status)
+    if retry_after_s:
+        response["Retry-After"] = str(retry_after_s)
+    return response
 
 
 @login_required

@@ -10,6 +10,7 @@ and whose words must never come back in a message.
 
 from __future__ import annotations
 
+import html
 import hashlib
 import json
 import socket
@@ -278,3 +279,16 @@ def test_failed_attempts_count_and_past_the_rate_the_site_answers_429(participan
     assert 0 < int(response["Retry-After"]) <= 3600
     assert "3 of your image references failed to resolve within 60 minutes" in response.json()["error"]
     assert len(stub.requests) == 3  # the refused attempt never reached the registry
+
+
+def test_past_the_rate_the_submit_page_answers_429_with_retry_after(participant, client, toonnet, alice, site) -> None:  # type: ignore[no-untyped-def]
+    site.TOONBENCH_IMAGE_PIN_FAILURES = 2
+    stub, host = participant.registry(lambda request: Reply(500))
+    client.force_login(alice)
+    form = {"benchmark": "toonnet", "kind": "image", "method_name": "hostile", "image_ref": f"{host}/alice/model:1"}
+    assert [client.post("/submit/", form).status_code for _ in range(2)] == [400, 400]
+    response = client.post("/submit/", form)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert "2 of your image references failed to resolve within 60 minutes" in html.unescape(response.content.decode())
+    assert len(stub.requests) == 2 and not Submission.objects.exists()

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from django.core.files import File
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -322,6 +323,18 @@ def test_rendering_a_leaderboard_never_computes_a_comparison(
 
     assert sweep_stale_jobs()["compared"] == 2  # the maintenance pass: top-1 and top-3 error
     assert len(calls) == 2 and leaderboard_table(toonnet).rows[1].p_vs_above is not None
+
+
+def test_the_sweep_command_makes_the_comparisons_left_for_maintenance(
+    toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark, tmp_path: Path,
+) -> None:
+    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 42)), "better", tmp_path)
+    evaluated(alice, toonnet, scores_with_hits(toonnet_built, hits_on_first(toonnet_built, 30)), "worse", tmp_path)
+    PairedComparison.objects.all().delete()
+    out = io.StringIO()
+    call_command("sweep_stale_jobs", stdout=out)
+    assert "compared 2 leaderboard neighbour pairs" in out.getvalue()
+    assert leaderboard_table(toonnet).rows[1].p_vs_above is not None
 
 
 def test_two_workers_claiming_the_same_pair_compute_it_once(

@@ -1,7 +1,8 @@
 """``manage.py sweep_stale_jobs [--every SECONDS]``: requeue or fail jobs whose worker died.
 
 The same sweep as the periodic Celery task: it also removes scratch folders of
-ended jobs and chunked uploads that were abandoned.
+ended jobs and chunked uploads that were abandoned, and makes the paired
+comparisons that visibility changes left for the maintenance pass.
 """
 
 import time
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from leaderboards.comparisons import compare_visible_neighbours
 from submissions.chunked import remove_abandoned_uploads
 from submissions.queueing import sweep_and_requeue
 
@@ -28,6 +30,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"{label}: {', '.join(f'#{pk}' for pk in ids)}")
             if removed_uploads:
                 self.stdout.write(f"removed abandoned uploads: {', '.join(removed_uploads)}")
+            compared = compare_visible_neighbours()
+            if compared:
+                self.stdout.write(f"compared {compared} leaderboard neighbour pairs")
             if options["every"] <= 0:
                 return
             time.sleep(options["every"])
