@@ -21,7 +21,8 @@ class TrainContext:
 
     ``require(name)`` returns another baseline's checkpoint on the same
     protocol, training it first when missing (the optimized illustration
-    network starts from the plain one, NPN reuses the plain ToonNet CNN).
+    network starts from the plain one, NPN reuses the IUS and FIN networks, the margin face heads
+    the softmax warm-up).
     """
 
     built: BuiltBenchmark

@@ -65,6 +65,8 @@ def train_face_embedding(ctx: TrainContext, name: str, head_config: HeadConfig, 
     lookup = {identity: index for index, identity in enumerate(identities)}
     images = load_images([Path(ctx.built.folder) / item.path for item in items], FACE_SIZE, [item.box for item in items], desc="train faces", margin=FACE_MARGIN)
     targets = torch.tensor([lookup[item.identity] for item in items], dtype=torch.long)
+    # Read (and, when missing, train) the warm-up before seeding, so this network starts the same either way.
+    start = warmup_state(ctx, head_config) if head_config.start_from else None
     seed_everything(seed)
     model = EmbeddingNet(EMBEDDING_DIM, head_config.backbone)
     epochs = head_config.tiny_epochs if ctx.profile == "tiny" else head_config.epochs
@@ -75,8 +77,8 @@ def train_face_embedding(ctx: TrainContext, name: str, head_config: HeadConfig, 
     if head_config.warmup:
         _fit_head(model, HeadConfig("softmax", backbone=head_config.backbone), len(identities), pixels, targets, settings, seed, f"{name} warm-up")
         record["warmup_state"] = {key: value.clone() for key, value in model.state_dict().items()}
-    if head_config.start_from:
-        model.load_state_dict(warmup_state(ctx, head_config))
+    if start is not None:
+        model.load_state_dict(start)
     _fit_head(model, head_config, len(identities), pixels, targets, settings, seed, name)
     save_checkpoint(ctx.checkpoint, {**record, "state": model.state_dict()})
 

@@ -64,12 +64,3 @@ def load_images(
         image = resize_square(image, size)
         stacked[index] = transform(image) if transform is not None else image
     return stacked
-
-
-def rgb_histograms(images: np.ndarray, bins: int) -> np.ndarray:
-    """Joint RGB histogram with ``bins`` bins per channel, normalised to sum 1: ``[N, bins**3]``."""
-    quantised = (images.astype(np.int64) * bins) // 256
-    codes = (quantised[..., 0] * bins + quantised[..., 1]) * bins + quantised[..., 2]
-    flat = codes.reshape(len(images), -1)
-    counts = np.stack([np.bincount(row, minlength=bins**3) for row in flat])
-    return (counts / flat.shape[1]).astype(np.float32)

@@ -1,23 +1,24 @@
-"""ToonNet + IUS: the plain CNN trained and tested on unified-style inputs."""
+"""ToonNet + IUS (ToonNet paper §4.1, Table 1 "With IUS"): the plain ResNet trained and tested on unified inputs.
+
+The unification is ``unify.py``; the inputs it feeds are ``inputs.py``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from baselines.common.classify import predict_plain_cnn, train_plain_cnn
 from baselines.common.context import TrainContext
-from baselines.toonnet_ius.unify import unify_style
+from baselines.common.toonnet_training import MemberConfig, predict_member_baseline, train_member_baseline
 
 NAME = "toonnet-ius"
-SEED = 0
-EPOCHS = {"default": 8, "tiny": 10}
+CONFIG = MemberConfig(arch="resnet", space="rgb", fin=False, ius=True, seed=0)
 
 
 def train(ctx: TrainContext) -> None:
-    train_plain_cnn(ctx, NAME, EPOCHS.get(ctx.profile, EPOCHS["default"]), SEED, transform=unify_style)
+    train_member_baseline(ctx, NAME, CONFIG)
 
 
 def predict(input_dir: Path, output_dir: Path, checkpoint: Path | None) -> None:
     if checkpoint is None:
         raise ValueError(f"{NAME} needs --checkpoint (train it with: python -m baselines train)")
-    predict_plain_cnn(input_dir, output_dir, checkpoint, transform=unify_style)
+    predict_member_baseline(input_dir, output_dir, checkpoint)

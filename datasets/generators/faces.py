@@ -2,13 +2,16 @@
 
 An identity is a set of attributes drawn from small shared vocabularies (face
 shape, skin tone, hair style and colour, eyes, brows, nose, beard, glasses,
-hat, earrings, shirt) plus a few continuous proportions. About a third of the
-identities are perturbed copies of an earlier one (one or two attributes
-changed, proportions nudged), so look-alike identities exist. Every image of
-an identity adds its own nuisances: yaw (horizontal squash, features shifted
+hat, earrings, shirt) plus a few continuous proportions. A share of the
+identities (``nuisances.lookalike``, a third unless the spec says otherwise)
+are perturbed copies of an earlier one (one or two attributes changed,
+proportions nudged), so look-alike identities exist. Every image of an
+identity adds its own nuisances: yaw (horizontal squash, features shifted
 sideways), roll, mirror, expression (mouth and brows), scale and position,
-colour shift, background and sometimes an occluding object. ``box`` is the
-face outline's bounding box in image pixels.
+colour shift, background, sometimes an occluding object, and what the
+``nuisances`` block adds (per-image recolouring, degradations; see
+``face_nuisances``). ``box`` is the face outline's bounding box in image
+pixels, jittered by up to ``nuisances.box_jitter`` of its side.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from datasets.generators._draw import (
     write_png,
 )
 from datasets.generators._parallel import ItemMaker, make_all
+from datasets.generators.face_nuisances import FaceNuisances, draw_recolouring, jitter_box, recolour_identity
+from datasets.generators.toon_nuisances import degrade_all
 from datasets.manifest import ManifestItem
 
 NAME = "cartoon_faces"
@@ -64,6 +69,7 @@ class CartoonFacesParams(Params):
     identities: int = Field(gt=1)
     images_per_identity: tuple[int, int]
     size: int = Field(ge=32)
+    nuisances: FaceNuisances = FaceNuisances()
 
     @model_validator(mode="after")
     def _check_range(self) -> "CartoonFacesParams":
@@ -117,24 +123,28 @@ def new_identity(rng: np.random.Generator) -> Identity:
     )
 
 
-def look_alike(rng: np.random.Generator, parent: Identity) -> Identity:
-    """A copy of ``parent`` with one or two attributes redrawn and proportions nudged."""
+def look_alike(rng: np.random.Generator, parent: Identity, changes: tuple[int, int] = (1, 2)) -> Identity:
+    """A copy of ``parent`` with ``changes`` [min, max] attributes redrawn and proportions nudged."""
     fresh = new_identity(rng)
     names = [f.name for f in fields(Identity) if f.name not in ("width", "height", "eye_gap", "eye_size", "eye_y", "mouth_width")]
-    changed = {name: getattr(fresh, name) for name in rng.choice(names, size=int(rng.integers(1, 3)), replace=False)}
+    changed = {name: getattr(fresh, name) for name in rng.choice(names, size=int(rng.integers(changes[0], changes[1] + 1)), replace=False)}
     nudged = {name: getattr(parent, name) * rng.uniform(0.95, 1.05) for name in ("width", "height", "eye_gap", "eye_size", "mouth_width")}
     return replace(parent, **changed, **nudged)
 
 
-def make_identities(count: int, seed: int) -> list[Identity]:
+def make_identities(count: int, seed: int, nuisances: FaceNuisances = FaceNuisances()) -> tuple[list[Identity], list[int | None]]:
+    """The identity table and, for each identity, the earlier identity it is a look-alike of (None if drawn afresh)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, generator_tag(NAME), 1 << 30]))
     identities: list[Identity] = []
+    parents: list[int | None] = []
     for index in range(count):
-        if index > 0 and rng.random() < 0.35:
-            identities.append(look_alike(rng, identities[int(rng.integers(index))]))
+        if index > 0 and rng.random() < nuisances.lookalike:
+            parents.append(int(rng.integers(index)))
+            identities.append(look_alike(rng, identities[parents[-1]], nuisances.lookalike_changes))
         else:
+            parents.append(None)
             identities.append(new_identity(rng))
-    return identities
+    return identities, parents
 
 
 # ---------------------------------------------------------------- face parts
@@ -291,36 +301,42 @@ def occluder(rng: np.random.Generator) -> list[Part]:
     return [Part(ring(ellipse(0.9, 0, 0.35, 0.45)), colour, closed=False, width=0.15), Part(rounded_rect(-0.7, -0.8, 0.7, 0.8, 0.15), colour)]
 
 
-def render(rng: np.random.Generator, who: Identity, size: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+def render(
+    rng: np.random.Generator, who: Identity, size: int, nuisances: FaceNuisances = FaceNuisances()
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One image and its face box; the block's additions draw from a child RNG, so its defaults leave the image as it was."""
+    extra = rng.spawn(1)[0]
+    who = recolour_identity(who, draw_recolouring(extra, nuisances))
     image = background(rng, size)
     expression = EXPRESSIONS[int(rng.integers(len(EXPRESSIONS)))]
-    yaw = rng.uniform(-0.45, 0.45)
+    yaw = rng.uniform(-nuisances.yaw, nuisances.yaw)
     scale = size * rng.uniform(0.27, 0.36)
     centre = size / 2 + rng.uniform(-0.1, 0.1, 2) * size + [0, size * 0.05]
-    matrix = pose_matrix(centre[0], centre[1], scale, rng.uniform(-20, 20), bool(rng.random() < 0.5), 1 - 0.3 * abs(yaw))
+    matrix = pose_matrix(centre[0], centre[1], scale, rng.uniform(-nuisances.roll, nuisances.roll), bool(rng.random() < 0.5), 1 - 0.3 * abs(yaw))
     outline_px = size / 112 * rng.uniform(0.8, 2.0)
     draw_parts(image, face_parts(who, expression, yaw), matrix, outline_px)
     corners = transform(face_outline(who), matrix)
     low = np.clip(np.floor(corners.min(axis=0)), 0, size - 1).astype(int)
     high = np.clip(np.ceil(corners.max(axis=0)), 0, size - 1).astype(int)
-    if rng.random() < 0.3:
+    if rng.random() < nuisances.occlusion:
         where = rng.uniform(low, np.maximum(high, low + 1))
         draw_parts(image, occluder(rng), pose_matrix(where[0], where[1], (high[0] - low[0]) * rng.uniform(0.15, 0.3), rng.uniform(-40, 40)), outline_px)
     gains, offset = rng.normal(1.0, 0.06, 3), rng.normal(0, 8)
     shifted = cv2.add(cv2.multiply(image, (*gains, 0.0)), (offset, offset, offset, 0.0))
-    return shifted, (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
+    box = jitter_box(extra, (int(low[0]), int(low[1]), int(high[0]), int(high[1])), nuisances.box_jitter, size)
+    return degrade_all(shifted, extra, nuisances.degradations), box
 
 
 def make_item(params: CartoonFacesParams, identities: list[Identity], owners: list[int], seed: int, folder: Path, index: int) -> ManifestItem:
     owner = owners[index]
     rng = item_rng(seed, NAME, index)
     item_id = opaque_id(NAME, seed, index)
-    image, box = render(rng, identities[owner], params.size)
+    image, box = render(rng, identities[owner], params.size, params.nuisances)
     return ManifestItem(id=item_id, path=write_png(folder, item_id, image), identity=str(owner), box=box)
 
 
 def plan(params: CartoonFacesParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    identities = make_identities(params.identities, seed)
+    identities, _ = make_identities(params.identities, seed, params.nuisances)
     count_rng = np.random.default_rng(np.random.SeedSequence([seed, generator_tag(NAME), (1 << 30) + 1]))
     low, high = params.images_per_identity
     counts = count_rng.integers(low, high + 1, size=params.identities)

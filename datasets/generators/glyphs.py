@@ -7,12 +7,15 @@ A different look from ``toon_objects``: no heavy cartoon outlines but one of
 three clip-art styles per image -- flat vector art with a gradient sheen and a
 soft drop shadow, stroked line icons, or duotone art in shades of one hue --
 on white, tinted, badge or confetti backgrounds, with random pose, palette
-and an occasional sticker covering part of the object.
+and an occasional sticker covering part of the object. The spec's
+``nuisances`` block (``glyph_nuisances``) adds what makes the stand-in as hard
+as the paper's clip art; with the block left out the images are unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -31,7 +34,9 @@ from datasets.generators._draw import (
     shade,
     solid,
 )
+import datasets.generators.glyph_nuisances as gn
 from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette
+from datasets.generators.toon_nuisances import degrade_all, design_variant
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.generators._per_class import PerClassParams, per_class_plan
 from datasets.manifest import ManifestItem
@@ -41,7 +46,9 @@ STYLES = ("flat", "icon", "duotone")
 
 
 class ClipartGlyphsParams(PerClassParams):
-    """``per_class`` images of ``size`` x ``size`` pixels for each class."""
+    """``per_class`` images of ``size`` x ``size`` pixels for each class, with the ``nuisances`` that make them hard."""
+
+    nuisances: gn.ClipartNuisances = gn.ClipartNuisances()
 
 
 def _hue_colour(hue: float, saturation: float, value: float) -> RGB:
@@ -116,14 +123,30 @@ def flat_with_sheen(rng: np.random.Generator, image: np.ndarray, shape: list[Par
     return np.round(out).astype(np.uint8)
 
 
-def render(rng: np.random.Generator, class_name: str, size: int) -> np.ndarray:
+def _shape(rng: np.random.Generator, extra: np.random.Generator, class_name: str, palette: Palette, nuisances: gn.ClipartNuisances) -> list[Part]:
+    """The class's own shape or its look-alike family's, in one of ``designs`` designs."""
+    if class_name in gn.FAMILY_OF and extra.random() < nuisances.lookalike:
+        shape = gn.lookalike_shape(extra, palette, class_name)
+    else:
+        shape = CLASS_SHAPES[class_name](rng, palette)
+    return design_variant(shape, int(extra.integers(nuisances.designs)))
+
+
+def render(rng: np.random.Generator, class_name: str, size: int, nuisances: gn.ClipartNuisances = gn.ClipartNuisances()) -> np.ndarray:
+    """One image; the nuisances draw from a child RNG, so with all of them off the image is the plain stand-in's."""
+    extra = rng.spawn(1)[0]
     style = STYLES[int(rng.integers(len(STYLES)))]
     palette = duotone_palette(rng) if style == "duotone" else full_palette(rng)
-    shape = CLASS_SHAPES[class_name](rng, palette)
+    if nuisances.palette_size is not None:
+        palette = gn.limited_palette(extra, palette, nuisances.palette_size)
+    shape = _shape(rng, extra, class_name, palette, nuisances)
     image = background(rng, size)
     centre = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
     matrix = pose_matrix(centre[0], centre[1], size * rng.uniform(0.32, 0.45), rng.uniform(-12, 12), bool(rng.random() < 0.5), rng.uniform(0.9, 1.1))
     line_px = size / 128 * rng.uniform(1.2, 2.5)
+    alpha = _mask(shape, matrix, size, 0.0).astype(np.float32) / 255.0
+    if extra.random() < nuisances.shadow:
+        image = gn.drop_shadow(image, alpha, extra)
     if style == "flat":
         image = flat_with_sheen(rng, image, shape, matrix)
     elif style == "icon":
@@ -133,16 +156,22 @@ def render(rng: np.random.Generator, class_name: str, size: int) -> np.ndarray:
         draw_parts(image, line_art, matrix, line_px, outline_colour=ink)
     else:
         draw_parts(image, shape, matrix, line_px * 0.6, outline_colour=palette.dark)
+    if extra.random() < nuisances.gradient:
+        image = gn.gradient_fill(image, alpha, extra)
+    if extra.random() < nuisances.outline:
+        image = gn.silhouette_outline(image, alpha, nuisances.outline_px, palette.dark)
+    if extra.random() < nuisances.sketchy:
+        image = gn.sketch_outlines(image, shape, matrix, extra, nuisances.sketch_jitter_px, palette.dark)
     if rng.random() < 0.25:
         angle = rng.uniform(0, 2 * np.pi)
         where = centre + np.array([np.cos(angle), np.sin(angle)]) * size * rng.uniform(0.2, 0.35)
         sticker = [Part(ellipse(0, 0, 1, 1) if rng.random() < 0.5 else rounded_rect(-1, -1, 1, 1, 0.25), random_colour(rng, (0.5, 0.9), (0.8, 1.0)))]
         draw_parts(image, sticker, pose_matrix(where[0], where[1], size * rng.uniform(0.08, 0.15), rng.uniform(0, 90)), line_px * 0.5, (255, 255, 255))
-    return image
+    return degrade_all(image, extra, nuisances.degradations)
 
 
 def plan(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    return per_class_plan(NAME, render, CLASS_SHAPES, params, classes, seed, folder)
+    return per_class_plan(NAME, partial(render, nuisances=params.nuisances), CLASS_SHAPES, params, classes, seed, folder)
 
 
 @register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams, classes=CLASS_SHAPES)

@@ -10,6 +10,7 @@ scene with clutter) and sometimes an occluding object in front.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,10 @@ from datasets.generators._draw import (
     solid,
     vertical_gradient,
 )
+import datasets.generators.toon_nuisances as nz
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.generators._per_class import PerClassParams, per_class_plan
+from datasets.generators.toon_styles import TEXTURES, cel_render, draw_labels, hand_drawing
 from datasets.manifest import ManifestItem
 
 NAME = "toon_objects"
@@ -42,7 +45,9 @@ Shape = list[Part]
 
 
 class ToonObjectsParams(PerClassParams):
-    """``per_class`` images of ``size`` x ``size`` pixels for each class."""
+    """``per_class`` images of ``size`` x ``size`` pixels for each class, with the ``nuisances`` that make them hard."""
+
+    nuisances: nz.ToonNuisances = nz.ToonNuisances()
 
 
 def _eye(x: float, y: float, r: float, pupil: RGB = BLACK) -> Shape:
@@ -312,23 +317,59 @@ def occluder(rng: np.random.Generator) -> Shape:
     return [Part(ellipse(x, y, 0.55, 0.55), colour, group=7) for x, y in ((-0.5, 0.2), (0.0, -0.2), (0.5, 0.2))]
 
 
-def render(rng: np.random.Generator, class_name: str, size: int) -> np.ndarray:
+def _place_object(
+    image: np.ndarray, shape: Shape, matrix: np.ndarray, outline_px: float, style: str, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw the object flat with outlines, or cel-shaded by a random light with Sobel contours (§3.2)."""
+    if style != "cel":
+        draw_parts(image, shape, matrix, outline_px)
+        return image
+    labels = draw_labels(shape, matrix, image.shape[0])
+    colours = np.array([WHITE] + [part.colour for part in shape], dtype=np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    return cel_render(image, labels, colours, np.array([np.cos(angle), np.sin(angle), rng.uniform(0.3, 1.0)]))
+
+
+def _clutter(rng: np.random.Generator, image: np.ndarray, class_name: str, outline_px: float) -> None:
+    """One or two small objects of other classes drawn into the background."""
+    others = [name for name in CLASS_SHAPES if name != class_name]
+    size = image.shape[0]
+    for _ in range(int(rng.integers(1, 3))):
+        shape = CLASS_SHAPES[others[int(rng.integers(len(others)))]](rng)
+        where = rng.uniform(0.1, 0.9, 2) * size
+        draw_parts(image, shape, pose_matrix(where[0], where[1], size * rng.uniform(0.1, 0.18), rng.uniform(-30, 30)), outline_px * 0.6)
+
+
+def render(rng: np.random.Generator, class_name: str, size: int, nuisances: nz.ToonNuisances = nz.ToonNuisances()) -> np.ndarray:
+    """One image; the nuisances draw from a child RNG, so with all of them off the image is the plain stand-in's."""
+    extra = rng.spawn(1)[0]
+    style = nz.pick_style(extra, nuisances.styles)
     outline_px = size / 128 * rng.uniform(1.0, 3.0)
     image = background(rng, size, outline_px)
-    shape = CLASS_SHAPES[class_name](rng)
+    if extra.random() < nuisances.clutter:
+        _clutter(extra, image, class_name, outline_px)
+    lookalike = class_name in nz.LOOKALIKES and extra.random() < nuisances.lookalike
+    shape = nz.sitting_animal(extra, class_name) if lookalike else CLASS_SHAPES[class_name](rng)
+    if extra.random() < nuisances.recolour:
+        shape = nz.recolour(shape, extra.uniform(-nuisances.hue_shift, nuisances.hue_shift))
+    shape = nz.design_variant(shape, int(extra.integers(nuisances.designs)))
     scale = size * rng.uniform(0.3, 0.46)
     centre = size / 2 + rng.uniform(-0.14, 0.14, 2) * size
     matrix = pose_matrix(centre[0], centre[1], scale, rng.uniform(-25, 25), bool(rng.random() < 0.5), rng.uniform(0.85, 1.15))
-    draw_parts(image, shape, matrix, outline_px)
+    image = _place_object(image, shape, matrix, outline_px, style, extra)
+    if extra.random() < nuisances.white_gaps:
+        image = nz.white_gaps(image, draw_labels(shape, matrix, size) > 0, extra, nuisances.gap_fraction)
     if rng.random() < 0.35:
         angle = rng.uniform(0, 2 * np.pi)
         where = centre + np.array([np.cos(angle), np.sin(angle)]) * scale * rng.uniform(0.6, 1.0)
         draw_parts(image, occluder(rng), pose_matrix(where[0], where[1], size * rng.uniform(0.1, 0.2), rng.uniform(0, 180)), outline_px)
-    return image
+    if style in TEXTURES:
+        image = hand_drawing(image, extra, style)
+    return nz.degrade_all(image, extra, nuisances.degradations)
 
 
 def plan(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
-    return per_class_plan(NAME, render, CLASS_SHAPES, params, classes, seed, folder)
+    return per_class_plan(NAME, partial(render, nuisances=params.nuisances), CLASS_SHAPES, params, classes, seed, folder)
 
 
 @register_generator(NAME, tasks=("classification",), params=ToonObjectsParams, classes=CLASS_SHAPES)

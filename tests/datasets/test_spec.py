@@ -27,8 +27,14 @@ def test_every_benchmark_spec_loads_in_both_profiles(slug: str, profile: str) ->
 
 def test_the_tiny_profile_overrides_only_what_it_names() -> None:
     default, tiny = load_spec("toonnet"), load_spec("toonnet", "tiny")
-    assert default.dataset.synthetic.params.model_dump() == {"per_class": 300, "size": 128}
-    assert tiny.dataset.synthetic.params.model_dump() == {"per_class": 20, "size": 64}
+    default_params, tiny_params = default.dataset.synthetic.params, tiny.dataset.synthetic.params
+    assert (default_params.per_class, default_params.size) == (300, 128)
+    assert (tiny_params.per_class, tiny_params.size) == (20, 64)
+    # the nuisances it names are merged over the default's, the rest kept
+    assert (default_params.nuisances.lookalike, tiny_params.nuisances.lookalike) == (0.6, 0.3)
+    assert tiny_params.nuisances.styles == default_params.nuisances.styles
+    assert tiny_params.nuisances.degradations.jpeg_quality == default_params.nuisances.degradations.jpeg_quality
+    assert (default_params.nuisances.degradations.jpeg, tiny_params.nuisances.degradations.jpeg) == (0.4, 0.2)
     assert tiny.split == default.split and tiny.metrics == default.metrics
     assert tiny.spec_hash() != default.spec_hash()
 

@@ -33,15 +33,17 @@ TOONNET_CLASSES = ["android robot", "car", "elephant", "dog", "flower", "cat", "
 SPEC_HASHES = {
     ("cartoonization", "default"): "93eae1cfd49a4fe9f4d06af736b81991fac92a064db4bdf66a8864aac10d150d",
     ("cartoonization", "tiny"): "1902b7a3f79d8dc3120303fea2b76f2f5a7798eca0e4b70172fc0eeb8fa94243",
-    # icartoonface: per-probe galleries, 1,200 + 800 probe identities, enlarged rate 1.0 (new protocol)
-    ("icartoonface", "default"): "a91b2c6461b05baf1f87298181334d52f2850fe89596bb5958397de8030cd58d",
-    ("icartoonface", "official"): "5a677308f544fb4524092d297a2419dd6a0a1760ca3b577b79870256955346a9",
-    ("icartoonface", "tiny"): "0b4d064bdbd9bbfb66c48188789745b3dcc789b156359c508418e6c8af9b0e82",
+    # icartoonface: per-probe galleries, 1,200 + 800 probe identities, enlarged rate 1.0 (new protocol);
+    # the nuisances block (per-image recolouring, look-alike rate, box jitter, pose, occlusion, degradations)
+    ("icartoonface", "default"): "8613ae9dfb5bd5926883dcb9fb409c1a25f6e0bfff52d097b118bd64bb7e6c8f",
+    ("icartoonface", "official"): "90648f93ae98b7e0613430eef5c1b442020f18c53acd901d31f0162a02f20200",
+    ("icartoonface", "tiny"): "7b96e855cc1b9108b9a70d7f2434c2580d9703d9598adcb0fae61147b64cc0fa",
     # illustration: real builds keep the published curated/train + curated/val split (real_split)
     ("illustration", "default"): "5ce1a559ce21c754f7d4c1eb06262906609181cf683430d89b86bc6d3d934ca4",
     ("illustration", "tiny"): "fad112c6c31a86ef8464c28952a35d08a991234f8b8df644ad3422dd03d1b3bc",
-    ("toonnet", "default"): "691573fe2ac920d6306d519a9e35cd3de4a254bdd8599a5da52e45111971e83f",
-    ("toonnet", "tiny"): "b1a550a849cdf94ed51813d8f8e24c6c587e22d83683d7e5e270c3b43f2c7cd4",
+    # toonnet: the nuisances block (styles of §3.2/§3.4, designs, look-alikes, clutter, degradations)
+    ("toonnet", "default"): "6eaa33136ebccc6f5e7cc0f5e4a467e8dddba068319973a025c6b0092d3bb031",
+    ("toonnet", "tiny"): "247be7090800ae5934b287459ba5379efd53eefa52cef9aed36a91383746ba21",
 }
 
 
@@ -120,7 +122,10 @@ def test_reordering_the_classes_reorders_the_columns_but_labels_every_image_by_w
 
 def test_component_parameters_are_parsed_once_into_the_components_own_models() -> None:
     toonnet, faces = load_spec("toonnet", "tiny"), load_spec("icartoonface")
-    assert toonnet.dataset.synthetic.params == ToonObjectsParams(per_class=20, size=64)
+    toon_params = toonnet.dataset.synthetic.params
+    assert isinstance(toon_params, ToonObjectsParams) and (toon_params.per_class, toon_params.size) == (20, 64)
+    default = load_spec("toonnet").dataset.synthetic.params.nuisances
+    assert toon_params.nuisances.styles == default.styles and toon_params.nuisances.lookalike == 0.3  # tiny halves some
     assert toonnet.dataset.options == FolderPerClassOptions()
     assert toonnet.split.params == HoldoutParams(test_fraction=0.3)
     assert isinstance(faces.split.params, FaceIdentitiesParams) and faces.split.params.probes_per_identity == (3, 7)
@@ -129,7 +134,8 @@ def test_component_parameters_are_parsed_once_into_the_components_own_models() -
 def test_the_dumped_spec_holds_the_parameters_as_written_not_the_models_defaults() -> None:
     dumped = load_spec("toonnet").model_dump(mode="json")
     assert dumped["dataset"]["options"] == {}
-    assert dumped["dataset"]["synthetic"] == {"generator": "toon_objects", "seed": 0, "params": {"per_class": 300, "size": 128}}
+    written = yaml.safe_load(BUNDLED_TOONNET.read_text())["dataset"]["synthetic"]
+    assert dumped["dataset"]["synthetic"] == {"generator": "toon_objects", "seed": 0, "params": {"per_class": 300, "size": 128, "nuisances": written["nuisances"]}}
     assert dumped["split"] == {"method": "stratified", "seed": 0, "params": {"test_fraction": 0.3}}
 
 

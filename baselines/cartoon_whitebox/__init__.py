@@ -1,0 +1,1 @@
+"""The cartoon-whitebox baseline (see method.py)."""
