@@ -31,7 +31,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from datasets.components import Params
-from datasets.generators.toon_nuisances import Degradations, turn_hue
+from datasets.generators.degrade import Degradations
+from datasets.generators.toon_nuisances import turn_hue
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 ColourPart = Literal["hair", "skin", "shirt", "eyes", "accessory"]

@@ -50,7 +50,7 @@ from datasets.generators._draw import (
 )
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.generators.face_nuisances import FaceNuisances, draw_recolouring, jitter_box, recolour_identity
-from datasets.generators.toon_nuisances import degrade_all
+from datasets.generators.degrade import degrade_all
 from datasets.manifest import ManifestItem
 
 NAME = "cartoon_faces"

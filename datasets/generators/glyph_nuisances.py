@@ -23,7 +23,6 @@ the plain stand-in, byte for byte.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated
 
 import cv2
 import numpy as np
@@ -32,9 +31,8 @@ from pydantic import Field
 from datasets.components import Params
 from datasets.generators._draw import RGB, Part, ellipse, poly, rect, rounded_rect, transform
 from datasets.generators._glyph_shapes import Palette, Shape
-from datasets.generators.toon_nuisances import Degradations
+from datasets.generators.degrade import Degradations, Probability
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class ClipartNuisances(Params):

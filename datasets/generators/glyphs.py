@@ -36,7 +36,8 @@ from datasets.generators._draw import (
 )
 import datasets.generators.glyph_nuisances as gn
 from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette
-from datasets.generators.toon_nuisances import degrade_all, design_variant
+from datasets.generators.degrade import degrade_all
+from datasets.generators.toon_nuisances import design_variant
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.generators._per_class import PerClassParams, per_class_plan
 from datasets.manifest import ManifestItem

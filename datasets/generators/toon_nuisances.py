@@ -30,10 +30,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from datasets.components import Params
-import datasets.generators.degrade as degrade
+from datasets.generators.degrade import Degradations, Probability
 from datasets.generators._draw import RGB, Part, bezier, ellipse, jitter_colour, poly, rect, shade
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[float, Field(ge=0.0)]
 PAPER: RGB = (250, 250, 248)
 INK: RGB = (30, 30, 35)
@@ -54,19 +53,6 @@ class StyleWeights(Params):
         if sum(self.model_dump().values()) <= 0:
             raise ValueError("at least one style needs a positive weight")
         return self
-
-
-class Degradations(Params):
-    """Each degradation's probability and its strongest setting (each image draws its own strength)."""
-
-    blur: Probability = 0.0
-    blur_sigma: float = Field(1.5, gt=0.0, le=8.0)
-    noise: Probability = 0.0
-    noise_std: float = Field(10.0, gt=0.0, le=64.0)
-    jpeg: Probability = 0.0
-    jpeg_quality: int = Field(25, ge=1, le=95)
-    downscale: Probability = 0.0
-    downscale_factor: float = Field(0.4, gt=0.0, lt=1.0)
 
 
 class ToonNuisances(Params):
@@ -167,18 +153,3 @@ def white_gaps(image: np.ndarray, inside: np.ndarray, rng: np.random.Generator, 
     out = image.copy()
     out[interior & (noise > cut)] = PAPER
     return out
-
-
-def degrade_all(image: np.ndarray, rng: np.random.Generator, settings: Degradations) -> np.ndarray:
-    """Blur, downscale, noise and JPEG in that order, each with its probability and a random strength."""
-    draws = rng.random(4)
-    strengths = rng.random(4)
-    if draws[0] < settings.blur:
-        image = degrade.blur(image, settings.blur_sigma * (0.3 + 0.7 * strengths[0]))
-    if draws[1] < settings.downscale:
-        image = degrade.downscale(image, settings.downscale_factor + (1 - settings.downscale_factor) * 0.8 * strengths[1])
-    if draws[2] < settings.noise:
-        image = degrade.add_noise(image, rng, settings.noise_std * (0.3 + 0.7 * strengths[2]))
-    if draws[3] < settings.jpeg:
-        image = degrade.jpeg(image, round(settings.jpeg_quality + (95 - settings.jpeg_quality) * strengths[3] * 0.7))
-    return image

@@ -33,6 +33,7 @@ from datasets.generators._draw import (
     vertical_gradient,
 )
 import datasets.generators.toon_nuisances as nz
+from datasets.generators.degrade import degrade_all
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.generators._per_class import PerClassParams, per_class_plan
 from datasets.generators.toon_styles import TEXTURES, cel_render, draw_labels, hand_drawing
@@ -365,7 +366,7 @@ def render(rng: np.random.Generator, class_name: str, size: int, nuisances: nz.T
         draw_parts(image, occluder(rng), pose_matrix(where[0], where[1], size * rng.uniform(0.1, 0.2), rng.uniform(0, 180)), outline_px)
     if style in TEXTURES:
         image = hand_drawing(image, extra, style)
-    return nz.degrade_all(image, extra, nuisances.degradations)
+    return degrade_all(image, extra, nuisances.degradations)
 
 
 def plan(params: ToonObjectsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:

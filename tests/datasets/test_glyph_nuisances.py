@@ -19,7 +19,7 @@ from datasets.generators import glyph_nuisances as gn
 from datasets.generators._draw import Part, draw_parts, item_rng, pose_matrix, rect
 from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette
 from datasets.generators.glyphs import full_palette, render
-from datasets.generators.toon_nuisances import Degradations
+from datasets.generators.degrade import Degradations
 from datasets.spec import SpecError, load_spec, spec_path
 
 SIZE = 96

@@ -189,7 +189,7 @@ def test_with_every_nuisance_off_an_image_is_the_plain_one_and_with_them_on_it_i
     plain = render(item_rng(0, "toon_objects", 7), "cat", 64)
     off = render(item_rng(0, "toon_objects", 7), "cat", 64, nz.ToonNuisances())
     np.testing.assert_array_equal(plain, off)
-    busy = nz.ToonNuisances(styles=nz.StyleWeights(flat=0, pencil=1), degradations=nz.Degradations(jpeg=1.0))
+    busy = nz.ToonNuisances(styles=nz.StyleWeights(flat=0, pencil=1), degradations=degrade.Degradations(jpeg=1.0))
     assert not np.array_equal(plain, render(item_rng(0, "toon_objects", 7), "cat", 64, busy))
 
 
