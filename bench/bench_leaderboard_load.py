@@ -103,7 +103,8 @@ def populate(count: int, seed: int, batch: int = 500) -> None:
     from tqdm import tqdm
 
     from benchmarks.models import Benchmark
-    from submissions.models import MetricValue, Result, Status, Submission
+    from results.models import MetricValue, Result
+    from submissions.models import Status, Submission
 
     benchmark = Benchmark.objects.get(slug="toonnet")
     protocol = benchmark.current_version()

@@ -2,7 +2,7 @@
 
     python -m datasets list
     python -m datasets validate [SPEC.yaml ...]
-    python -m datasets build <slug|all> [--data ROOT] [--profile default|tiny] [--source auto|synthetic|real]
+    python -m datasets build <slug|all> [--data ROOT] [--profile P] [--source auto|synthetic|real]
                              [--dev | --server] [--force]
 
 ``build`` makes the server split when a build secret is configured
@@ -10,8 +10,10 @@
 development split otherwise; ``--server`` makes the server split and
 generates ``ROOT/.build-secret`` if there is no secret yet, ``--dev`` (or
 ``--public``) makes the development split whatever is configured.
-``validate`` checks every spec's data side (adapter, generator, split) in
-both profiles without building anything and exits 1 if any is invalid;
+``--profile`` is default, tiny, official or one the spec declares (a sweep
+step, such as icartoonface's ``enlarge_0.6``). ``validate`` checks every
+spec's data side (adapter, generator, split) in every profile without
+building anything and exits 1 if any is invalid;
 ``python -m evaluator validate`` checks the whole spec, tasks and metrics
 included. The participants' bundle is written by ``python -m evaluator
 bundle``. Other errors end with one line on stderr and exit status 2.
@@ -58,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build a benchmark's images, manifest and protocol")
     build.add_argument("slug", help="benchmark slug, or 'all'")
     _data_argument(build)
-    build.add_argument("--profile", choices=PROFILES, default="default")
+    build.add_argument("--profile", default="default",
+                       help=f"{', '.join(PROFILES)}, or one the spec declares (a sweep step such as icartoonface's enlarge_0.6)")
     build.add_argument("--source", choices=("auto", "synthetic", "real"), default="auto")
     build.add_argument("--force", action="store_true", help="rebuild even when the build is current")
     split = build.add_mutually_exclusive_group()

@@ -17,6 +17,7 @@ so ``datasets`` never imports the evaluator.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,9 @@ from datasets.registry import Registry
 from datasets.spec_models import BenchmarkSpec
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
+#: the profiles every spec can be built with; a spec may declare more of its own (a sweep)
 PROFILES = ("default", "tiny", "official")
+PROFILE_NAME = re.compile(r"[a-z][a-z0-9_.-]*")
 
 
 class SpecError(ValueError):
@@ -70,8 +73,19 @@ def load_spec(source: str | Path, profile: str = "default") -> BenchmarkSpec:
     return parse_spec(raw, path, profile)
 
 
+def spec_profiles(path: Path) -> tuple[str, ...]:
+    """The standard profiles and those the spec file at ``path`` declares (nothing more where it cannot be read)."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return PROFILES
+    declared = raw.get("profiles") if isinstance(raw, dict) else None
+    extra = [str(name) for name in declared if name not in PROFILES] if isinstance(declared, dict) else []
+    return (*PROFILES, *extra)
+
+
 def validation_lines(paths: list[Path], load: Callable[[Path, str], Any] = load_spec) -> tuple[list[str], bool]:
-    """``OK <path>`` or the first problem of each spec file under every profile, and whether all passed.
+    """``OK <path>`` or the first problem of each spec file under every profile it has, and whether all passed.
 
     ``load`` is the loader whose checks count (the evaluator passes its own,
     which adds the task's and the metrics' checks).
@@ -79,7 +93,7 @@ def validation_lines(paths: list[Path], load: Callable[[Path, str], Any] = load_
     lines, passed = [], True
     for path in paths:
         try:
-            for profile in PROFILES:
+            for profile in spec_profiles(path):
                 load(path, profile)
         except SpecError as exc:
             passed = False
@@ -145,18 +159,25 @@ def _validated(document: dict[str, Any], path: Path | str) -> BenchmarkSpec:
 
 
 def _apply_profile(raw: dict[str, Any], profile: str, path: Path | str) -> dict[str, Any]:
-    """Deep-merge ``profiles.<profile>`` over the document and drop ``profiles``."""
+    """Deep-merge ``profiles.<profile>`` over the document and drop ``profiles``.
+
+    The standard profiles exist for every spec; any other name the file
+    declares (lower case, digits, ``_ . -``) is that spec's own, such as a
+    step of a sweep.
+    """
     document = copy.deepcopy(raw)
     profiles = document.pop("profiles", {}) or {}
     if not isinstance(profiles, dict):
         raise SpecError(path, "profiles", "expected a mapping of profile name -> overrides")
     for name, overrides in profiles.items():
-        if name not in PROFILES:
-            raise SpecError(path, f"profiles.{name}", f"unknown profile (expected one of {', '.join(PROFILES)})")
+        if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
+            raise SpecError(path, f"profiles.{name}", "a profile name is lower-case letters, digits, '_', '.' or '-', "
+                            "starting with a letter")
         if not isinstance(overrides, dict) or set(overrides) - {"dataset", "split"}:
             raise SpecError(path, f"profiles.{name}", "may only override 'dataset' and 'split'")
-    if profile not in PROFILES:
-        raise SpecError(path, "profile", f"unknown profile {profile!r} (expected one of {', '.join(PROFILES)})")
+    known = [*PROFILES, *(name for name in profiles if name not in PROFILES)]
+    if profile not in known:
+        raise SpecError(path, "profile", f"unknown profile {profile!r} (expected one of {', '.join(known)})")
     return _deep_merge(document, profiles.get(profile, {}))
 
 

@@ -38,6 +38,7 @@ from datasets.secret import BuildSecretError
 from evaluator.archives import EXTRA_ARCHIVE_MEMBERS, ArchiveError, ArchiveLimits, extract_predictions
 from evaluator.contract import input_items, prepare_input
 from evaluator.folders import scratch_folder
+from evaluator.kinds import SubmissionKind
 from evaluator.output_files import OutputError
 from evaluator.runners.base import (
     OutputCheck,
@@ -55,7 +56,7 @@ from evaluator.status import FINAL_STATUSES, JobStatus, RunOutcome, job_status_o
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("image", "tarball", "predictions", "local")
+KINDS = tuple(kind.value for kind in SubmissionKind)
 MEGABYTE = 1024 * 1024
 
 
@@ -192,7 +193,7 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
     with scratch_folder(job_id, work_root) as scratch:
         output_dir = scratch / "output"
         output_dir.mkdir()
-        if request.kind == "predictions":
+        if request.kind == SubmissionKind.PREDICTIONS:
             if request.predictions is None:
                 raise JobError("predictions submission without an archive")
             extract_predictions(request.predictions, output_dir, _archive_limits(built))

@@ -18,8 +18,9 @@ Fields are separated by tabs or spaces. A training face's identity is its
 folder; a test face's identity is its ``label_id`` (``-1``: a distractor).
 Each face is cropped with the "enlarged rate" around its box: rate ``r``
 extends every side by ``r*w/2`` horizontally and ``r*h/2`` vertically, so the
-paper's ``r = 1`` crops twice the box width and height around its centre. The
-crop is clamped to the picture and the box is stored in crop coordinates.
+paper's ``r = 1`` crops twice the box width and height around its centre
+(``datasets.face_crop``, which the synthetic faces share). The crop is
+clamped to the picture and the box is stored in crop coordinates.
 
 ``protocol: official`` marks each item with its published role in ``split``
 (``train``, ``probe``, ``gallery``, ``distractor``, or ``test`` for a labelled
@@ -31,7 +32,6 @@ expected; nothing is dropped.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,9 +44,9 @@ from tqdm import tqdm
 from datasets.adapters.base import AdapterError, register_adapter
 from datasets.adapters.image_files import opaque_id, read_image, require_folder, write_png
 from datasets.components import Params
+from datasets.face_crop import Box, crop_enlarged, enlarged_crop  # noqa: F401 (enlarged_crop: part of this adapter's interface)
 from datasets.manifest import ManifestItem
 
-Box = tuple[int, int, int, int]
 TRAIN_DIR = "personai_icartoonface_rectrain"
 TRAIN_IMAGES = f"{TRAIN_DIR}/icartoonface_rectrain"
 TRAIN_DET = f"{TRAIN_DIR}/icartoonface_rectrain_det.txt"
@@ -212,21 +212,6 @@ def official_roles(faces: list[FaceLine], pairs: list[tuple[str, str, str]], pat
             for face in faces]
 
 
-def enlarged_crop(box: Box, rate: float, width: int, height: int) -> Box:
-    """Crop rectangle ``(x1, y1, x2, y2)`` around ``box`` enlarged by ``rate``, clamped to the image.
-
-    Fractional edges are rounded outwards so the crop never cuts the enlarged area.
-    """
-    x1, y1, x2, y2 = box
-    pad_x, pad_y = rate * (x2 - x1) / 2, rate * (y2 - y1) / 2
-    return (
-        max(0, math.floor(x1 - pad_x)),
-        max(0, math.floor(y1 - pad_y)),
-        min(width, math.ceil(x2 + pad_x)),
-        min(height, math.ceil(y2 + pad_y)),
-    )
-
-
 def crop_face(image: np.ndarray, box: Box, rate: float, where: str) -> tuple[np.ndarray, Box]:
     """The enlarged crop and the face box in crop coordinates; a box outside the image is an error."""
     height, width = image.shape[:2]
@@ -234,6 +219,4 @@ def crop_face(image: np.ndarray, box: Box, rate: float, where: str) -> tuple[np.
     if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
         raise AdapterError(f"{where}: box {box} lies outside the {width}x{height} image; expected "
                            f"0 <= x1 < x2 <= {width} and 0 <= y1 < y2 <= {height}")
-    cx1, cy1, cx2, cy2 = enlarged_crop(box, rate, width, height)
-    crop = np.ascontiguousarray(image[cy1:cy2, cx1:cx2])
-    return crop, (x1 - cx1, y1 - cy1, x2 - cx1, y2 - cy1)
+    return crop_enlarged(image, box, rate)

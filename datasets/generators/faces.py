@@ -12,6 +12,11 @@ colour shift, background, sometimes an occluding object, and what the
 ``nuisances`` block adds (per-image recolouring, degradations; see
 ``face_nuisances``). ``box`` is the face outline's bounding box in image
 pixels, jittered by up to ``nuisances.box_jitter`` of its side.
+
+With ``enlarged_rate`` set, each image is written as the release's images
+are: cropped around its (jittered) box at that rate (``datasets.face_crop``,
+the paper's Table 3 sweep), the box in crop coordinates. Unset, the whole
+picture is written and a face baseline crops it at rate 1.0 itself.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from datasets.components import Params
+from datasets.face_crop import crop_enlarged
 from datasets.generators.base import register_generator
 from datasets.generators._draw import (
     RGB,
@@ -70,6 +76,7 @@ class CartoonFacesParams(Params):
     images_per_identity: tuple[int, int]
     size: int = Field(ge=32)
     nuisances: FaceNuisances = FaceNuisances()
+    enlarged_rate: float | None = Field(None, ge=0.0)
 
     @model_validator(mode="after")
     def _check_range(self) -> "CartoonFacesParams":
@@ -332,6 +339,8 @@ def make_item(params: CartoonFacesParams, identities: list[Identity], owners: li
     rng = item_rng(seed, NAME, index)
     item_id = opaque_id(NAME, seed, index)
     image, box = render(rng, identities[owner], params.size, params.nuisances)
+    if params.enlarged_rate is not None:
+        image, box = crop_enlarged(image, box, params.enlarged_rate)
     return ManifestItem(id=item_id, path=write_png(folder, item_id, image), identity=str(owner), box=box)
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from accounts.reserved import is_reserved_username
 from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, sign_in_wait, wait_message
+from teams.names import is_team_name
 
 
 class SignupForm(UserCreationForm):
@@ -19,12 +20,14 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_username(self) -> str:
-        """Refuse the names the platform keeps for itself (accounts/reserved.py)."""
+        """Refuse the names the platform keeps for itself (accounts/reserved.py) and teams' names (namespaces)."""
         username = str(self.cleaned_data.get("username", ""))
         if is_reserved_username(username):
             raise forms.ValidationError(
                 f"the username {username!r} is reserved for the platform; choose another", code="reserved"
             )
+        if is_team_name(username):
+            raise forms.ValidationError(f"the username {username!r} is a team's name; choose another", code="team")
         return super().clean_username()
 
 

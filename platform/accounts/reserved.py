@@ -9,7 +9,7 @@ that starts with the platform's own name and a separator (``toonbench-team``).
 The baseline owner is created by this app's first migration, unable to sign
 in (unusable password, inactive, no staff rights), so on a new deployment it
 exists before anyone can sign up; ``ensure_baseline_owner`` is what the
-migration runs, and what ``submissions.baselines`` runs again to restore the
+migration runs, and what ``seeding.baselines`` runs again to restore the
 account should it have been deleted or given a password.
 """
 

@@ -7,10 +7,12 @@ from typing import Any
 from rest_framework import serializers
 
 from benchmarks.models import Benchmark, ProtocolVersion
-from submissions import access, disclosure
+from results import disclosure
+from results.models import Result
+from submissions import access
 from submissions.forms import SUBMIT_KINDS, open_benchmarks
-from submissions.models import Result, Submission
-from submissions.uploads import UploadRejected, check_artefact, check_image_reference
+from submissions.inputs import UploadRejected, check_input
+from submissions.models import Status, Submission
 
 
 class ProtocolSerializer(serializers.ModelSerializer):
@@ -29,7 +31,7 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Benchmark
-        fields = ["slug", "title", "task", "summary", "metrics", "rank_by", "limits", "classes", "paper_title",
+        fields = ["slug", "title", "order", "task", "summary", "metrics", "rank_by", "limits", "classes", "paper_title",
                   "paper_url", "current_protocol"]
 
     def get_metrics(self, benchmark: Benchmark) -> list[dict[str, Any]]:
@@ -50,7 +52,7 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
 
 class ResultSerializer(serializers.ModelSerializer):
-    """A result as far as the requesting user may see it (``submissions.disclosure``): the leaderboard
+    """A result as far as the requesting user may see it (``results.disclosure``): the leaderboard
     metrics and intervals and the aggregate curves for everyone, more for the owner and staff."""
 
     metrics = serializers.SerializerMethodField()
@@ -96,7 +98,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result(self, submission: Submission) -> dict[str, Any] | None:
-        result = getattr(submission, "result", None) if submission.status == "finished" else None
+        result = getattr(submission, "result", None) if submission.status == Status.FINISHED else None
         return ResultSerializer(result, context=self.context).data if result is not None else None
 
     def get_log_tail(self, submission: Submission) -> str | None:
@@ -124,13 +126,8 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         try:
-            if data["kind"] == "image":
-                data["image_ref"] = check_image_reference(data.get("image_ref", ""))
-                data["artefact"] = None
-            else:
-                check_artefact(data["kind"], data.get("artefact"), data["benchmark"])
-                data["image_ref"] = ""
+            data["image_ref"], data["artefact"] = check_input(
+                data["kind"], data["benchmark"], data.get("image_ref", ""), data.get("artefact"))
         except UploadRejected as exc:
-            field = "image_ref" if data["kind"] == "image" else "artefact"
-            raise serializers.ValidationError({field: [str(exc)]}) from None
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return data

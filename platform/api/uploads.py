@@ -32,16 +32,18 @@ from rest_framework.views import APIView
 from api.serializers import SubmissionSerializer
 from api.views import TOKEN_OR_SESSION
 from benchmarks.models import Benchmark
-from submissions import chunked
+from submissions import services
 from submissions.forms import open_benchmarks
-from submissions.models import ChunkedUpload
+from submissions.models import FILE_KINDS
+from uploads import chunked
+from uploads.models import ChunkedUpload
 
 CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
 
 
 class UploadCreateSerializer(serializers.Serializer):
     benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.none())
-    kind = serializers.ChoiceField(choices=[str(kind) for kind in chunked.CHUNKED_KINDS])
+    kind = serializers.ChoiceField(choices=[kind.value for kind in FILE_KINDS])
     filename = serializers.CharField(max_length=1000)
     total_bytes = serializers.IntegerField(min_value=1)
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_blank=True, default="",
@@ -118,8 +120,8 @@ class UploadCreate(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            upload = chunked.create_upload(request.user, data["benchmark"], data["kind"], data["filename"],
-                                           data["total_bytes"], data["sha256"])
+            upload = services.open_upload(request.user, data["benchmark"], data["kind"], data["filename"],
+                                          data["total_bytes"], data["sha256"])
         except chunked.UploadError as exc:
             return refusal(exc)
         record = upload_record(upload, request)
@@ -197,7 +199,7 @@ class UploadComplete(APIView):
         serializer.is_valid(raise_exception=True)
         details = dict(serializer.validated_data)
         try:
-            submission = chunked.complete_upload(upload, details.pop("method_name"), **details)
+            submission = services.complete_upload(upload, details.pop("method_name"), **details)
         except chunked.UploadError as exc:
             return refusal(exc)
         return Response(SubmissionSerializer(submission, context={"request": request}).data,

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from api import uploads, views
@@ -17,4 +17,5 @@ urlpatterns = [
     path("uploads/", uploads.UploadCreate.as_view(), name="api-uploads"),
     path("uploads/<uuid:pk>/", uploads.UploadDetail.as_view(), name="api-upload"),
     path("uploads/<uuid:pk>/complete/", uploads.UploadComplete.as_view(), name="api-upload-complete"),
+    path("teams/", include("teams.api_urls")),
 ]

@@ -40,7 +40,7 @@ from submissions import access, actions
 from submissions.models import Submission
 from submissions.quota import QuotaExceeded
 from submissions.services import RetryLater, SubmissionRefused, create_submission
-from submissions.uploads import install_size_cap, refusal_status
+from uploads.size_cap import install_size_cap, refusal_status
 
 
 # Token first, so an unauthenticated call answers 401 with ``WWW-Authenticate: Token``.

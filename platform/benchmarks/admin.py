@@ -13,7 +13,7 @@ class ProtocolVersionInline(admin.TabularInline):
 
 @admin.register(Benchmark)
 class BenchmarkAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "task", "spec_version", "is_active", "updated"]
+    list_display = ["slug", "title", "order", "task", "spec_version", "is_active", "updated"]
     list_filter = ["task", "is_active"]
     search_fields = ["slug", "title"]
     readonly_fields = ["spec", "updated"]

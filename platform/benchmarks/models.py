@@ -35,10 +35,13 @@ class Benchmark(models.Model):
     paper_venue = models.CharField(max_length=200, blank=True)
     paper_url = models.URLField(max_length=500, blank=True)
     is_active = models.BooleanField(default=True, help_text="False when its spec file is gone")
+    order = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The spec's place in lists of benchmarks; those without one come last"
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["slug"]
+        ordering = [models.F("order").asc(nulls_last=True), "slug"]
 
     def __str__(self) -> str:
         return self.slug

@@ -80,6 +80,7 @@ def _upsert_benchmark(spec: BenchmarkSpec, report: SyncReport) -> Benchmark:
         "paper_venue": paper.venue if paper else "",
         "paper_url": paper.url if paper else "",
         "is_active": True,
+        "order": spec.order,
     }
     benchmark, created = Benchmark.objects.update_or_create(slug=spec.slug, defaults=fields)
     if created:

@@ -48,9 +48,9 @@ from datasets.secret import BuildSecretError
 from datasets.spec_models import MetricSpec
 from evaluator.evidence_store import load_evidence
 from evaluator.scoring import CONFIDENCE, StatisticsSecretError, compare_evidence, recorded_statistics_seed
-from leaderboards.models import ComparisonState, ComparisonTrigger, PairedComparison
 from leaderboards.queries import leaderboard_metrics, ranked_submissions
-from submissions.models import Result, Status, Submission
+from results.models import ComparisonState, ComparisonTrigger, PairedComparison, Result
+from submissions.models import Status, Submission
 
 logger = logging.getLogger(__name__)
 

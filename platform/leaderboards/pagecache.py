@@ -42,10 +42,10 @@ from django.db.models import Count, Max, Q
 from django.http import QueryDict, parse_cookie
 
 from benchmarks.models import Benchmark, ProtocolVersion
-from leaderboards.models import ComparisonState, PairedComparison
 from leaderboards.queries import leaderboard_metrics
 from leaderboards.table import PAGE_SIZE
-from submissions.models import MetricValue, Status, Submission
+from results.models import ComparisonState, MetricValue, PairedComparison
+from submissions.models import Status, Submission
 
 PAGE_PATH = re.compile(r"^/(benchmarks/[-\w]+/)?$")  # the home page and each benchmark page
 PAGE_TTL_S = 300  # edits that move no version number (a method renamed in the admin) show after this
@@ -118,7 +118,7 @@ def canonical_query(path: str, query: QueryDict, words: Vocabulary) -> str | Non
 
 
 def page_number(text: str) -> int:
-    """The page as ``benchmarks.views.page_number`` reads it."""
+    """The page as ``leaderboards.views.page_number`` reads it."""
     try:
         return max(1, int(text))
     except ValueError:

@@ -21,9 +21,9 @@ from typing import Any
 
 from benchmarks.models import Benchmark, ProtocolVersion
 from leaderboards.comparisons import not_significant, stored_comparisons
-from leaderboards.models import PairedComparison
 from leaderboards.queries import leaderboard_metrics, ranked_submissions
-from submissions.models import MetricValue, Result, Submission
+from results.models import MetricValue, PairedComparison, Result
+from submissions.models import Submission
 
 PAGE_SIZE = 100
 ID_BATCH = 500

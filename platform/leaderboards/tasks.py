@@ -1,9 +1,9 @@
 """The Celery task that compares a newly stored result with its leaderboard neighbours.
 
-It lives here rather than in ``submissions.tasks`` so that ``submissions.jobs``
-(which queues it when a result is stored) imports it without a circle:
-submissions.tasks -> queueing -> jobs -> leaderboards.tasks. It runs on the
-``maintenance`` queue, whose worker sees the data root and its build secret.
+``queue_comparisons`` receives ``results.store.result_stored`` (connected in
+``leaderboards.apps``), so storing a result never imports the leaderboard.
+The task runs on the ``maintenance`` queue, whose worker sees the data root
+and its build secret.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def compare_neighbours(result_id: int) -> int:
     return comparisons.compare_new_result(int(result_id))
 
 
-def queue_comparisons(result_id: int) -> None:
-    """Send the task; a broker failure is logged and the maintenance pass compares the pairs later."""
+def queue_comparisons(sender: object, result_id: int, **_: object) -> None:
+    """Send the task once a result is stored; a broker failure is logged and the maintenance pass compares
+    the pairs later."""
     try:
         compare_neighbours.apply_async(args=(result_id,), queue=QUEUE)
     except Exception:

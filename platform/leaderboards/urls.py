@@ -3,5 +3,7 @@ from django.urls import path
 from leaderboards import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("benchmarks/<slug:slug>/", views.benchmark_detail, name="benchmark"),
     path("benchmarks/<slug:slug>/leaderboard.csv", views.leaderboard_csv, name="leaderboard_csv"),
 ]

@@ -1,13 +1,80 @@
-"""Leaderboard exports; the leaderboard itself is shown on the benchmark page."""
+"""Pages that show leaderboards: the home page (each benchmark's best entry), a benchmark's page (its
+protocol and leaderboard) and the leaderboard's CSV export."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from dataclasses import dataclass
 
-from benchmarks.models import Benchmark
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from benchmarks.bundles import role_counts
+from benchmarks.models import Benchmark, ProtocolVersion
 from benchmarks.views import selected_protocol
-from leaderboards.table import leaderboard_table, table_csv
+from datasets.spec_models import SplitSection
+from leaderboards.table import Cell, best_entry, leaderboard_table, sort_metric, table_csv
+from submissions.models import Submission
+
+
+def split_words(split: SplitSection) -> str:
+    """The split section in words: ``stratified, 30% held out for test, seed 0``."""
+    params = split.params.model_dump(mode="json", exclude_unset=True)
+    words = [split.method]
+    fraction = params.pop("test_fraction", None)
+    if fraction is not None:
+        words.append(f"{float(fraction) * 100:g}% held out for test")
+    words += [f"{key.replace('_', ' ')} {value}" for key, value in sorted(params.items())]
+    words.append(f"seed {split.seed}")
+    return ", ".join(words)
+
+
+@dataclass
+class BenchmarkCard:
+    benchmark: Benchmark
+    protocol: ProtocolVersion | None
+    best: Submission | None
+    best_cell: Cell | None
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    cards = []
+    for benchmark in Benchmark.objects.filter(is_active=True):
+        best = best_entry(benchmark) or (None, None)
+        cards.append(BenchmarkCard(benchmark, benchmark.current_version(), *best))
+    return render(request, "benchmarks/home.html", {"cards": cards})
+
+
+def page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    benchmark = get_object_or_404(Benchmark, slug=slug)
+    protocol = selected_protocol(benchmark, request.GET.get("version", ""))
+    sort, page = sort_metric(benchmark, request.GET.get("sort")), page_number(request)
+    table = leaderboard_table(benchmark, protocol, sort, page)
+    spec = protocol.typed_spec if protocol is not None else benchmark.typed_spec
+    context = {
+        "benchmark": benchmark,
+        "protocol": protocol,
+        "current": benchmark.current_version(),
+        "versions": list(benchmark.versions.all()),
+        "spec": spec,
+        "split": split_words(spec.split_for(protocol.source if protocol is not None else "synthetic")),
+        "metrics": [{**metric.model_dump(), "is_rank": metric.name == spec.leaderboard.rank_by} for metric in spec.metrics],
+        "limits": spec.limits,
+        "classes": spec.classes,
+        "roles": role_counts(slug) if protocol is not None and protocol.is_current else {},
+        "task": benchmark.task_words,
+        "table": table,
+        "sort": sort,
+    }
+    return render(request, "benchmarks/detail.html", context)
+
+
 
 
 def leaderboard_csv(request: HttpRequest, slug: str) -> HttpResponse:

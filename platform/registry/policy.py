@@ -1,8 +1,9 @@
 """Which images a submission may run, pinned to their digest; and how workers pull them.
 
-A submission may run an image its owner pushed to the platform registry
-(``<registry>/<owner>/...``) or any reference into a registry outside the
-platform. A reference that names no registry (``team/model:1``, a bare
+A submission may run an image in one of its owner's namespaces of the
+platform registry (``<registry>/<owner>/...``, and ``<registry>/<team>/...``
+while the owner is in that team: ``registry.namespaces``) or any reference
+into a registry outside the platform. A reference that names no registry (``team/model:1``, a bare
 ``sha256:`` id) would mean "whatever a worker's engine holds under that
 name", possibly another user's image, so it is refused with the command
 that pushes it.
@@ -39,7 +40,8 @@ from evaluator.registry_client import (
 )
 from evaluator.runners.images import PullSettings
 from registry.attempts import failed_attempt_counted
-from registry.tokens import Scope, SigningKeyMissing, access_entry, mint, namespace_for
+from registry.namespaces import namespaces_of
+from registry.tokens import Scope, SigningKeyMissing, access_entry, mint
 
 CACHE_FILE_NAME = "image-cache.json"
 
@@ -113,9 +115,9 @@ def pin_image(owner: AbstractBaseUser, reference: str) -> ResolvedImage:
             raise ImageRefused(str(exc)) from None
         raise ImageRefused(f"{exc}, so it could be any image in a worker's engine; {push_hint(reference)}") from None
     if is_platform_registry(parsed.host):
-        namespace = namespace_for(owner.get_username())
-        if namespace is None or not parsed.repository.startswith(f"{namespace}/"):
-            mine = f"{parsed.host}/{namespace}/" if namespace else "your namespace"
+        namespaces = namespaces_of(owner)
+        if not any(parsed.repository.startswith(f"{namespace}/") for namespace in namespaces):
+            mine = " or ".join(f"{parsed.host}/{namespace}/" for namespace in namespaces) or "your namespace"
             raise ImageRefused(
                 f"{reference} is not an image you pushed: a submission may run only images under {mine} "
                 "or in a registry outside the platform"

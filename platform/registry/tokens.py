@@ -38,10 +38,10 @@ class SigningKeyMissing(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who asks for a token: a user (with a namespace when the username can name one) or the workers."""
+    """Who asks for a token: a user with the namespaces they own now (``registry.namespaces``), or the workers."""
 
     name: str
-    namespace: str | None
+    namespaces: tuple[str, ...]
     is_worker: bool = False
 
 
@@ -95,12 +95,12 @@ def namespace_for(username: str) -> str | None:
 
 
 def granted(principal: Principal, scope: Scope) -> tuple[str, ...]:
-    """The actions of ``scope`` this principal gets: owners push and pull their namespace, workers pull."""
+    """The actions of ``scope`` this principal gets: owners push and pull their namespaces, workers pull."""
     if scope.type != "repository":
         return ()
     if principal.is_worker:
         allowed: tuple[str, ...] = WORKER_ACTIONS
-    elif principal.namespace and scope.name.startswith(f"{principal.namespace}/"):
+    elif any(scope.name.startswith(f"{namespace}/") for namespace in principal.namespaces):
         allowed = USER_ACTIONS
     else:
         allowed = ()

@@ -3,10 +3,11 @@
 ``GET /registry/token/?service=...&scope=repository:alice/model:pull,push``
 with HTTP Basic (username + API token, or the workers' service credential)
 answers ``{"token": ..., "access_token": ..., "expires_in": ..., "issued_at": ...}``.
-A user gets pull and push under ``<username>/`` only, workers pull
-anything; other pull scopes are left out of the token (the registry then
-refuses), and a push outside one's namespace is refused here with the
-reason, which ``docker push`` prints. Errors use the registry's JSON error
+A user gets pull and push under ``<username>/`` and, while a member, under
+``<team>/`` (``registry.namespaces``); workers pull anything. Other pull
+scopes are left out of the token (the registry then refuses), and a push
+outside one's namespaces is refused here with the reason, which
+``docker push`` prints. Errors use the registry's JSON error
 shape so Docker shows their message.
 """
 
@@ -30,7 +31,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.throttle import clear_sign_in_failures, failed_sign_in_wait, record_sign_in_failure, wait_message
-from registry.tokens import Principal, Scope, SigningKeyMissing, access_entry, granted, mint, namespace_for
+from registry.namespaces import namespaces_of, own_namespace, team_namespace
+from registry.tokens import Principal, Scope, SigningKeyMissing, access_entry, granted, mint
 
 
 def registry_error(status: int, code: str, message: str) -> JsonResponse:
@@ -56,23 +58,24 @@ def authenticate(credentials: tuple[str, str]) -> Principal | None:
     worker_password = settings.TOONBENCH_REGISTRY_WORKER_PASSWORD
     if username == settings.TOONBENCH_REGISTRY_WORKER_USER:
         if worker_password and hmac.compare_digest(password.encode(), worker_password.encode()):
-            return Principal(username, None, is_worker=True)
+            return Principal(username, (), is_worker=True)
         return None
     token = Token.objects.select_related("user").filter(key=password).first()
     if token is None or token.user.username != username or not token.user.is_active:
         return None
-    return Principal(username, namespace_for(username))
+    return Principal(username, namespaces_of(token.user))
 
 
 def push_refusal(principal: Principal, scope: Scope) -> str:
     address = settings.TOONBENCH_REGISTRY_ADDR
     if principal.is_worker:
         return f"{scope.name}: the workers' credential may only pull"
-    if principal.namespace is None:
+    if not principal.namespaces:
         return (f"{scope.name}: the username {principal.name!r} cannot name a registry namespace "
-                "(lower-case letters, digits and . _ - only); ask an administrator")
-    return (f"{scope.name} is outside your namespace: {principal.name} may push only to "
-            f"{address}/{principal.namespace}/<name>:<tag>")
+                "(lower-case letters, digits and . _ - only); join a team or ask an administrator")
+    places = " or ".join(f"{address}/{namespace}/<name>:<tag>" for namespace in principal.namespaces)
+    plural = "s" if len(principal.namespaces) > 1 else ""
+    return f"{scope.name} is outside your namespace{plural}: {principal.name} may push only to {places}"
 
 
 @require_GET
@@ -120,18 +123,19 @@ def token(request: HttpRequest) -> JsonResponse:
 
 
 class RegistryInfo(APIView):
-    """Where to push images, and the caller's namespace there (null when anonymous)."""
+    """Where to push images, and the caller's namespaces there: their own and their team's (null when none)."""
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The platform registry's address and your namespace")
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The platform registry's address and your namespaces")
     def get(self, request: Request) -> Response:
         user = request.user
-        username = user.get_username() if user.is_authenticated else None
+        signed_in = user.is_authenticated
         return Response({
             "address": settings.TOONBENCH_REGISTRY_ADDR,
-            "username": username,
-            "namespace": namespace_for(username) if username else None,
+            "username": user.get_username() if signed_in else None,
+            "namespace": own_namespace(user) if signed_in else None,
+            "team_namespace": team_namespace(user) if signed_in else None,
             "token_service": request.build_absolute_uri("/registry/token/"),
         })

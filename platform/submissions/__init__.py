@@ -1,1 +1,1 @@
-"""Submissions: what participants upload, the evaluation jobs and their results."""
+"""Submissions: the intake of what participants hand in (form, input check, quota) and their own actions on it."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
 from submissions.models import Submission
 
 
@@ -30,3 +33,11 @@ def can_see_logs(user: Any, submission: Submission) -> bool:
 def can_manage(user: Any, submission: Submission) -> bool:
     """Cancel, re-run, make public or private."""
     return is_owner_or_staff(user, submission)
+
+
+def visible_submission(request: HttpRequest, pk: int) -> Submission:
+    """The submission if the visitor may see it; a 404 otherwise (private ones are not revealed)."""
+    submission = get_object_or_404(Submission.objects.select_related("benchmark", "protocol", "owner"), pk=pk)
+    if not can_view(request.user, submission):
+        raise Http404("no such submission")
+    return submission

@@ -1,17 +1,30 @@
 """What a participant does with an existing submission: cancel, re-run, publish or hide.
 
 Permission checks live in ``submissions.access``; these functions assume the
-caller may act. Queueing and cancelling go through ``submissions.jobs`` and
-``submissions.services`` so there is one code path for pages and the API.
+caller may act. A re-run goes through ``submissions.services`` like any new
+submission, so there is one code path for pages and the API. A cancel is one
+conditional update: a worker running the job sees it at its next heartbeat
+(``jobs.evaluation``), and a job that ended first is left as it ended.
 """
 
 from __future__ import annotations
 
 from django.core.files import File
+from django.utils import timezone
 
-from submissions.jobs import cancel_submission
-from submissions.models import Submission
+from submissions.models import FINAL_STATUSES, Status, Submission
 from submissions.services import SubmissionRefused, create_submission
+
+
+def cancel_submission(submission: Submission, reason: str = "cancelled by its owner") -> bool:
+    """Cancel a queued or running job; a running one stops within one heartbeat interval."""
+    cancelled = (
+        Submission.objects.filter(pk=submission.pk)
+        .exclude(status__in=FINAL_STATUSES)
+        .update(status=Status.CANCELLED, status_reason=reason, finished_at=timezone.now())
+    )
+    submission.refresh_from_db()
+    return bool(cancelled)
 
 
 def cancel(submission: Submission, by_staff: bool = False) -> bool:

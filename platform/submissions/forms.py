@@ -7,13 +7,15 @@ from typing import Any
 from django import forms
 
 from benchmarks.models import Benchmark
-from submissions.uploads import UploadRejected, check_artefact, check_image_reference
+from submissions.inputs import UploadRejected, check_input
+from submissions.models import PARTICIPANT_KINDS, Kind
 
-SUBMIT_KINDS = [
-    ("predictions", "Predictions archive (zip of the output folder)"),
-    ("image", "Container image reference"),
-    ("tarball", "Container image tarball (docker save)"),
-]
+KIND_HINTS = {
+    Kind.PREDICTIONS: "zip of the output folder",
+    Kind.IMAGE: "registry reference",
+    Kind.TARBALL: "docker save",
+}
+SUBMIT_KINDS = [(kind.value, f"{kind.label} ({KIND_HINTS[kind]})") for kind in PARTICIPANT_KINDS]
 
 
 def open_benchmarks() -> Any:
@@ -23,7 +25,7 @@ def open_benchmarks() -> Any:
 
 class SubmissionForm(forms.Form):
     benchmark = forms.ModelChoiceField(queryset=Benchmark.objects.none(), to_field_name="slug", empty_label=None)
-    kind = forms.ChoiceField(choices=SUBMIT_KINDS, widget=forms.RadioSelect, initial="predictions",
+    kind = forms.ChoiceField(choices=SUBMIT_KINDS, widget=forms.RadioSelect, initial=Kind.PREDICTIONS.value,
                              label="What you submit")
     image_ref = forms.CharField(required=False, max_length=300, label="Image reference",
                                 help_text="e.g. registry.example.org/team/model:1.0")
@@ -46,14 +48,10 @@ class SubmissionForm(forms.Form):
         if benchmark is None or kind is None:
             return cleaned
         try:
-            if kind == "image":
-                cleaned["image_ref"] = check_image_reference(cleaned.get("image_ref") or "")
-                cleaned["artefact"] = None
-            else:
-                check_artefact(kind, cleaned.get("artefact"), benchmark)
-                cleaned["image_ref"] = ""
+            cleaned["image_ref"], cleaned["artefact"] = check_input(
+                kind, benchmark, cleaned.get("image_ref") or "", cleaned.get("artefact"))
         except UploadRejected as exc:
-            self.add_error("image_ref" if kind == "image" else "artefact", str(exc))
+            self.add_error(exc.field, str(exc))
         return cleaned
 
     def details(self) -> dict[str, Any]:

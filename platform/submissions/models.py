@@ -1,12 +1,10 @@
-"""Submissions, their evaluation job state and their results.
+"""A submission: what the participant sent, and where its one evaluation job stands.
 
-A ``Submission`` is both what the participant sent and the state of its one
-evaluation job (status, heartbeat, attempts). A ``Result`` is written at
-most once per submission (one-to-one), and its leaderboard numbers are
-copied into ``MetricValue`` rows so ranking thousands of submissions by any
-metric is one indexed query. A result also keeps the per-item evidence it
-was scored from (``Result.evidence``, a file under media that no view
-serves), from which the leaderboard tests adjacent rows against each other.
+A ``Submission`` is both what was handed in and the state of its job
+(status, heartbeat, attempts), which the ``jobs`` app moves on; its result
+lives in the ``results`` app. Kinds and statuses are the evaluator's
+vocabularies (``evaluator.kinds``, ``evaluator.status``): a new one is one
+edit there.
 """
 
 from __future__ import annotations
@@ -15,23 +13,18 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.db import models, transaction
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.db import models
 
 from benchmarks.models import Benchmark, ProtocolVersion
+from evaluator import kinds as kind_vocabulary
 from evaluator import status as status_vocabulary
+from evaluator.kinds import SubmissionKind
 from evaluator.status import JobStatus
 
+Kind = models.TextChoices("Kind", [(kind.name, (kind.value, kind.label)) for kind in SubmissionKind])
+PARTICIPANT_KINDS = tuple(Kind(kind.value) for kind in kind_vocabulary.PARTICIPANT_KINDS)
+FILE_KINDS = tuple(Kind(kind.value) for kind in SubmissionKind if kind.carries_file)
 
-class Kind(models.TextChoices):
-    IMAGE = "image", "Container image"
-    TARBALL = "tarball", "Container image tarball"
-    PREDICTIONS = "predictions", "Predictions archive"
-    LOCAL = "local", "Bundled baseline command"
-
-
-# One vocabulary (evaluator.status): a new status is one edit there.
 Status = models.TextChoices("Status", [(status.name, (status.value, status.label)) for status in JobStatus])
 
 ACTIVE_STATUSES = tuple(Status(status.value) for status in status_vocabulary.ACTIVE_STATUSES)
@@ -100,88 +93,3 @@ class Submission(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
-
-
-class ChunkedUpload(models.Model):
-    """A large artefact arriving in resumable chunks; becomes a submission's artefact when complete."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
-    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="uploads")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    filename = models.CharField(max_length=255)
-    total_bytes = models.BigIntegerField()
-    received_bytes = models.BigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True, help_text="Declared by the client, checked on completion")
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"upload {self.id} ({self.received_bytes}/{self.total_bytes} bytes)"
-
-
-class UploadLedger(models.Model):
-    """The one row that opening an upload locks, so that reservations are counted and recorded one at a time.
-
-    The reservations themselves are the ``ChunkedUpload`` rows (``submissions.upload_ledger``).
-    """
-
-    def __str__(self) -> str:
-        return "upload ledger"
-
-
-def evidence_upload_path(result: "Result", filename: str) -> str:
-    """Evidence files are named at random, under the benchmark's folder."""
-    return f"evidence/{result.submission.benchmark.slug}/{uuid.uuid4().hex}.npz"
-
-
-class Result(models.Model):
-    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="result")
-    protocol_hash = models.CharField(max_length=64)
-    metrics = models.JSONField(help_text="metric name -> value (null where undefined)")
-    ci95 = models.JSONField(default=dict, help_text="metric name -> [low, high] 95% bootstrap interval")
-    details = models.JSONField(default=dict, help_text="Curves, per-class numbers, confusion matrices")
-    extractor_name = models.CharField(max_length=100, blank=True)
-    extractor_weights_sha256 = models.CharField(max_length=64, blank=True)
-    comparable = models.BooleanField(default=True, help_text="False when non-standard weights made the numbers")
-    evidence = models.FileField(
-        upload_to=evidence_upload_path, blank=True, max_length=300,
-        help_text="Per-item evidence (.npz, evaluator.evidence_store) for paired tests; derives from the test "
-                  "truth, so it is never served",
-    )
-    created = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"result of submission #{self.submission_id}"
-
-
-@receiver(post_delete, sender=Result)
-def remove_evidence_file(sender: type[Result], instance: Result, **kwargs: object) -> None:
-    """A deleted result (re-queued, or its submission deleted) takes its evidence file along, once committed."""
-    if instance.evidence:
-        storage, name = instance.evidence.storage, instance.evidence.name
-        transaction.on_commit(lambda: storage.delete(name))
-
-
-class MetricValue(models.Model):
-    """One leaderboard number of one result, denormalised for indexed sorting."""
-
-    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="values")
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="metric_values")
-    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="metric_values")
-    protocol = models.ForeignKey(ProtocolVersion, on_delete=models.CASCADE, related_name="metric_values")
-    name = models.CharField(max_length=64)
-    value = models.FloatField(null=True)
-    ci_low = models.FloatField(null=True)
-    ci_high = models.FloatField(null=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["result", "name"], name="one_value_per_metric")]
-        indexes = [
-            models.Index(fields=["benchmark", "name", "value"], name="metric_rank"),
-            models.Index(fields=["protocol", "name", "value"], name="metric_rank_protocol"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name}={self.value} (submission #{self.submission_id})"

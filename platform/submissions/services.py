@@ -1,25 +1,40 @@
-"""Creating submissions: the one place views, the API and commands go through.
+"""Creating submissions: the one place the submit page, the API, chunked uploads and commands go through.
 
 ``create_submission`` checks the current protocol, stores the artefact first,
 then, in one transaction, takes the owner's quota lock, checks the quota
-(``submissions.quota``) and saves the row; the evaluation is queued once
-that commits.
+(``submissions.quota``) and saves the row. Once that commits,
+``submission_stored`` is sent and the ``jobs`` app queues the evaluation
+(``jobs.apps``): intake never imports the job machinery.
+
+A chunked upload goes through the same path: ``open_upload`` refuses an
+upload that could not end in a submission today, and ``complete_upload``
+runs the shared input check (``submissions.inputs.check_input``) on the
+received bytes and hands them to ``create_submission``, whose quota check
+is the one every path answers to.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from functools import partial
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.dispatch import Signal
 
 from benchmarks.models import Benchmark
 from registry.attempts import TooManyFailedAttempts
 from registry.policy import ImageRefused, pin_image
-from submissions.queueing import queue_on_commit
-from submissions.models import Kind, Submission
+from submissions.inputs import UploadRejected, check_input
+from submissions.models import FILE_KINDS, Kind, Submission
 from submissions.quota import QuotaExceeded, check_quota, reserve_submission
+from uploads.chunked import UploadError, completed_file, create_upload, expiry_hours
+from uploads.models import ChunkedUpload
+
+submission_stored = Signal()
+"""Sent with ``submission_id`` once the transaction that stored a submission to be evaluated commits."""
 
 
 class SubmissionRefused(Exception):
@@ -58,7 +73,7 @@ def create_submission(
     protocol = benchmark.current_version()
     if protocol is None:
         raise SubmissionRefused(f"benchmark {benchmark.slug!r} has no built protocol yet; ask an administrator")
-    if kind in (Kind.TARBALL, Kind.PREDICTIONS) and artefact is None:
+    if kind in FILE_KINDS and artefact is None:
         raise SubmissionRefused(f"a {kind} submission needs an uploaded file")
     if kind == Kind.IMAGE and not image_ref:
         raise SubmissionRefused("an image submission needs an image reference (registry/name:tag)")
@@ -90,7 +105,7 @@ def create_submission(
                 reserve_submission(owner, benchmark)
             submission.save()
             if queue:
-                queue_on_commit(submission)
+                transaction.on_commit(partial(submission_stored.send, sender=Submission, submission_id=submission.pk))
     except BaseException:
         if submission.artefact:
             submission.artefact.delete(save=False)
@@ -106,3 +121,36 @@ def pinned_image(owner: AbstractBaseUser, reference: str) -> str:
         raise RetryLater(str(exc), exc.retry_after_s) from None
     except ImageRefused as exc:
         raise SubmissionRefused(str(exc)) from None
+
+
+def open_upload(
+    owner: AbstractBaseUser, benchmark: Benchmark, kind: str, filename: str, total_bytes: int, sha256: str = ""
+) -> ChunkedUpload:
+    """A resumable upload that can end in a submission: refused at once when the quota is used up."""
+    if kind not in FILE_KINDS:
+        raise UploadError(f"kind {kind!r} is not uploaded in chunks (expected one of {', '.join(FILE_KINDS)})")
+    try:
+        check_quota(owner, benchmark)
+    except QuotaExceeded as exc:
+        raise UploadError(str(exc), status=429) from None
+    return create_upload(owner, benchmark, kind, filename, total_bytes, sha256)
+
+
+def complete_upload(upload: ChunkedUpload, method_name: str, **details: Any) -> Submission:
+    """Turn the complete upload into a submission (``details``: description, paper_url, code_url, is_public).
+
+    An artefact that fails the input check discards the upload; an exhausted
+    quota leaves it to be completed later (``uploads.chunked.completed_file``).
+    """
+    with completed_file(upload) as (current, artefact):
+        try:
+            check_input(current.kind, current.benchmark, artefact=artefact)
+        except UploadRejected as exc:
+            raise UploadError(str(exc), status=400, discard=True) from None
+        try:
+            return create_submission(current.owner, current.benchmark, current.kind, method_name, artefact=artefact,
+                                     **details)
+        except QuotaExceeded as exc:
+            raise UploadError(f"{exc}; the upload is kept for {expiry_hours()}", status=429) from None
+        except SubmissionRefused as exc:
+            raise UploadError(str(exc), status=400) from None

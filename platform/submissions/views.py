@@ -1,28 +1,25 @@
-"""Submission pages: submit, my submissions, one submission (status, numbers, plots, log)."""
+"""Submission pages: submit, my submissions, a submission's status poll, cancel, re-run, publish or hide.
+
+A submission's own page, with its numbers and plots, is the ``results`` app's (``results.views``).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from submissions import access, actions, disclosure
+from submissions import access, actions
 from submissions.forms import SubmissionForm, open_benchmarks
-from submissions.models import Status, Submission
-from submissions.plots import plot_path, plot_title
+from submissions.models import Submission
 from submissions.quota import QuotaExceeded, remaining_submissions
 from submissions.services import RetryLater, SubmissionRefused, create_submission
-from submissions.uploads import install_size_cap, refusal_status
-
-ACTIVE_POLL_SECONDS = 3
+from uploads.size_cap import install_size_cap, refusal_status
 
 
 @csrf_exempt
@@ -82,42 +79,9 @@ def my_submissions(request: HttpRequest) -> HttpResponse:
     return render(request, "submissions/mine.html", {"submissions": submissions})
 
 
-def visible_submission(request: HttpRequest, pk: int) -> Submission:
-    """The submission if the visitor may see it; a 404 otherwise (private ones are not revealed)."""
-    submission = get_object_or_404(Submission.objects.select_related("benchmark", "protocol", "owner"), pk=pk)
-    if not access.can_view(request.user, submission):
-        raise Http404("no such submission")
-    return submission
-
-
-def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    submission = visible_submission(request, pk)
-    result = getattr(submission, "result", None) if submission.status == Status.FINISHED else None
-    metric_rows = []
-    if result is not None:
-        shown = set(disclosure.visible_metric_names(request.user, submission))
-        for metric in submission.benchmark.typed_spec.metrics:
-            name = metric.name
-            if name in result.metrics and name in shown:
-                metric_rows.append({"name": name, "higher_is_better": metric.higher_is_better,
-                                    "value": result.metrics[name], "ci": result.ci95.get(name)})
-    own_details = result is not None and disclosure.sees_own_details(request.user, submission)
-    context = {
-        "submission": submission,
-        "result": result,
-        "metric_rows": metric_rows,
-        "per_class": disclosure.per_class_table(disclosure.per_class_rates(submission.benchmark, result)) if own_details else {},
-        "plots": [(name, plot_title(name)) for name in disclosure.visible_plots(request.user, result)] if result else [],
-        "show_log": access.can_see_logs(request.user, submission),
-        "can_manage": access.can_manage(request.user, submission),
-        "poll_seconds": ACTIVE_POLL_SECONDS,
-    }
-    return render(request, "submissions/detail.html", context)
-
-
 def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
     """What the submission page polls while the job runs."""
-    submission = visible_submission(request, pk)
+    submission = access.visible_submission(request, pk)
     return JsonResponse(status_record(submission, show_log=access.can_see_logs(request.user, submission)))
 
 
@@ -138,20 +102,8 @@ def status_record(submission: Submission, show_log: bool = False) -> dict[str, o
     return record
 
 
-def submission_plot(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    submission = visible_submission(request, pk)
-    result = getattr(submission, "result", None)
-    if result is None or name not in disclosure.visible_plots(request.user, result):
-        raise Http404(f"submission #{pk} has no {name} figure")
-    path: Path = plot_path(result, name, Path(settings.MEDIA_ROOT))
-    response = FileResponse(open(path, "rb"), content_type="image/png")
-    shared = submission.is_public and name in disclosure.AGGREGATE_PLOTS  # a staff-only figure never enters a shared cache
-    response["Cache-Control"] = "public, max-age=86400" if shared else "private, max-age=3600"
-    return response
-
-
 def managed_submission(request: HttpRequest, pk: int) -> Submission:
-    submission = visible_submission(request, pk)
+    submission = access.visible_submission(request, pk)
     if not access.can_manage(request.user, submission):
         raise PermissionDenied("only the submission's owner or staff may do this")
     return submission

@@ -4,7 +4,7 @@ Django spools multipart file parts of any size to temporary files, whatever
 the view does with them; so a body larger than ``TOONBENCH_MAX_REQUEST_BYTES``
 is refused with 413 from its ``Content-Length`` alone, before a byte of it is
 read. The upload routes (``TOONBENCH_UPLOAD_URL_NAMES``) are let through:
-they cap their own uploads (``submissions.uploads``, the chunked uploads).
+they cap their own uploads (``uploads.size_cap``, the chunked uploads).
 A body sent without ``Content-Length`` (chunked transfer encoding) is
 refused with 411 on every route: Django would read none of it anyway, and a
 clear answer beats a silently empty form.

@@ -70,10 +70,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "benchmarks",
+    "uploads",
     "submissions",
+    "results",
+    "jobs",
+    "seeding",
     "leaderboards",
+    "maintenance",
     "api",
     "registry",
+    "teams",
 ]
 
 MIDDLEWARE = [
@@ -152,7 +158,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Uploads bigger than this stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Request bodies over this many bytes are refused (413) before they are read, on every route but the
-# upload routes named below, which cap their own uploads (submissions/uploads.py, chunked uploads).
+# upload routes named below, which cap their own uploads (uploads/size_cap.py, chunked uploads).
 TOONBENCH_MAX_REQUEST_BYTES = int(_env_number("TOONBENCH_MAX_REQUEST_MB", 10) * 1024 * 1024)
 TOONBENCH_UPLOAD_URL_NAMES = ("submit", "api-submissions", "api-upload")
 
@@ -240,14 +246,14 @@ TOONBENCH_MAX_IMAGE_RATIO = _env_number("TOONBENCH_MAX_IMAGE_RATIO", 100)
 # Anonymous benchmark pages are served from memory while the leaderboard version, re-read
 # at most this often per process, is unchanged (leaderboards/pagecache.py).
 TOONBENCH_PAGE_CACHE_RECHECK_S = _env_number("TOONBENCH_PAGE_CACHE_RECHECK_S", 2)
-# Resumable chunked uploads (submissions/chunked.py): where unfinished uploads grow, how long one
+# Resumable chunked uploads (uploads/chunked.py): where unfinished uploads grow, how long one
 # may wait for its next chunk before the sweep removes it, the largest chunk one request may carry,
 # and how many unfinished uploads one user may hold at once.
 TOONBENCH_UPLOAD_DIR = Path(os.environ.get("TOONBENCH_UPLOAD_DIR", VAR_DIR / "uploads"))
 TOONBENCH_UPLOAD_EXPIRY_S = _env_number("TOONBENCH_UPLOAD_EXPIRY_S", 24 * 3600)
 TOONBENCH_UPLOAD_CHUNK_MB = _env_number("TOONBENCH_UPLOAD_CHUNK_MB", 64)
 TOONBENCH_UPLOAD_MAX_OPEN = int(_env_number("TOONBENCH_UPLOAD_MAX_OPEN", 3))
-# Disk budget of uploads (submissions/upload_ledger.py): an upload reserves its declared size when it
+# Disk budget of uploads (uploads/ledger.py): an upload reserves its declared size when it
 # is opened, until it completes, is deleted or is swept; 507 past one user's budget (default: two
 # uploads of the default limits.upload_mb), past the budget of all open uploads, or past the free
 # space of the upload disk less the reserve always kept free there for the database and results.
@@ -310,6 +316,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "evaluate"
+# Task names are what queued messages carry: they keep the names first deployed
+# (jobs.queueing's evaluate task, maintenance.tasks' sweep), so an upgrade loses no queued job.
 CELERY_TASK_ROUTES = {
     "submissions.tasks.evaluate_submission": {"queue": "evaluate"},
     "submissions.tasks.sweep_stale_jobs": {"queue": "maintenance"},

@@ -13,9 +13,11 @@ APP_URL_PREFIXES = {
     "api": "api/",
     "accounts": "accounts/",
     "submissions": "",
+    "results": "",
     "leaderboards": "",
     "benchmarks": "",
     "registry": "",
+    "teams": "",
 }
 
 urlpatterns = [path("admin/", admin.site.urls)]

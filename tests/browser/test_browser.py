@@ -74,7 +74,7 @@ def worker(site):  # type: ignore[no-untyped-def]
     """An in-process worker: evaluates each queued submission with the real job code."""
     from django.db import connection
 
-    from submissions import jobs
+    from jobs import evaluation
     from submissions.models import Status, Submission
 
     previous_broker = celery_app.conf.broker_url
@@ -86,7 +86,7 @@ def worker(site):  # type: ignore[no-untyped-def]
             while not stop.is_set():
                 for pk in Submission.objects.filter(status=Status.QUEUED).values_list("pk", flat=True):
                     time.sleep(2)  # long enough for the page to show the job before it ends
-                    jobs.evaluate(pk, worker="browser-test-worker")
+                    evaluation.evaluate(pk, worker="browser-test-worker")
                 stop.wait(0.3)
         finally:
             connection.close()

@@ -1,5 +1,12 @@
 """Imports run one way: platform -> evaluator/baselines -> datasets, with no circle and nothing hidden.
 
+Inside the platform, the Django apps are layered the same way (``APP_TIERS``):
+an app imports apps of its own tier and the tiers below, never one above, so
+benchmarks -> submissions -> results/jobs -> leaderboards -> api. Where a
+lower app must set off work in a higher one (a stored submission queues its
+job, a stored result its comparisons), it sends a Django signal that the
+higher app connects in its ``AppConfig.ready``.
+
 The project's modules are parsed, never imported (so no Django is needed):
 every import that a module makes at its top level is an arrow of the import
 graph, including those under ``if TYPE_CHECKING:``. An import inside a
@@ -28,6 +35,21 @@ MAY_IMPORT = {
     "platform": {"platform", "baselines", "evaluator", "datasets"},
     "toonbench_cli": {"toonbench_cli"},  # installed alone (pyproject.toml): it speaks to the site's API only
 }
+
+# Lowest first. The project package (settings, URLs, Celery, WSGI) wires every app together and lends them
+# its error pages, so it stands outside the tiers.
+APP_TIERS = (
+    ("benchmarks",),
+    ("accounts", "teams", "registry"),  # who: participants, their teams and the teams' image namespaces
+    ("uploads",),
+    ("submissions",),
+    ("results",),
+    ("jobs", "seeding"),
+    ("leaderboards",),
+    ("api", "maintenance"),
+)
+PROJECT = "toonbench_site"
+TIER = {app: rank for rank, apps in enumerate(APP_TIERS) for app in apps}
 
 LAZY_THIRD_PARTY = {
     "torch": "optional and slow to import: only the learned baselines and the FID/feature metrics need it",
@@ -121,7 +143,7 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def test_the_project_is_parsed_whole() -> None:
-    assert {"datasets.build", "evaluator.jobs", "submissions.jobs", "baselines.cli", "toonbench_cli.main"} <= MODULES.keys()
+    assert {"datasets.build", "evaluator.jobs", "jobs.evaluation", "baselines.cli", "toonbench_cli.main"} <= MODULES.keys()
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -171,3 +193,19 @@ def test_the_import_graph_has_no_circle() -> None:
         if node not in state:
             visit(node)
     assert [" -> ".join(circle) for circle in circles] == []
+
+
+def test_every_platform_app_has_a_tier() -> None:
+    assert sorted(set(PLATFORM_APPS) - {PROJECT} - TIER.keys()) == []
+
+
+def test_no_app_imports_an_app_above_it() -> None:
+    graph = import_graph()
+    app = {name: name.split(".")[0] for name in MODULES if package_of(MODULES[name][0]) == "platform"}
+    upward = sorted(
+        f"{source} ({app[source]}) imports {target} ({app[target]})"
+        for source, targets in graph.items() if source in app and app[source] != PROJECT
+        for target in targets
+        if target in app and app[target] != PROJECT and TIER[app[target]] > TIER[app[source]]
+    )
+    assert upward == []

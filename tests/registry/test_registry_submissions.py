@@ -17,7 +17,8 @@ from rest_framework.authtoken.models import Token
 
 from registry.tokens import mint
 from registry_helpers import forget, has, push
-from submissions import actions, jobs
+from jobs import evaluation
+from submissions import actions
 from submissions.models import Status, Submission
 from submissions.services import SubmissionRefused, create_submission
 from toonbench_cli.main import main
@@ -74,7 +75,7 @@ def test_a_pushed_then_pulled_image_finishes_with_the_exact_expected_metric_and_
     assert submission.resolved_ref == f"{platform_registry.address}/alice/index_scores@{digest}"
 
     forget(engine, reference, submission.resolved_ref)  # what runs comes from the registry
-    assert jobs.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
+    assert evaluation.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
     submission.refresh_from_db()
     assert submission.status == Status.FINISHED, submission.status_reason
     expected = expected_top1_error(toonnet_built)
@@ -103,7 +104,7 @@ def test_submit_image_pushes_a_reference_only_the_local_engine_has(  # type: ign
     assert submission.image_ref == reference
     assert submission.resolved_ref == f"{platform_registry.address}/alice/index_scores@{pushed_digest(engine, reference)}"
     forget(engine, reference, submission.resolved_ref)
-    assert jobs.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
+    assert evaluation.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
     submission.refresh_from_db()
     assert submission.result.metrics["top1_error"] == pytest.approx(expected_top1_error(toonnet_built), abs=1e-12)
     forget(engine, submission.resolved_ref)
@@ -121,7 +122,7 @@ def test_a_docker_save_tarball_through_the_cli_finishes_with_the_exact_expected_
     assert code == 0, err
     submission = Submission.objects.get(pk=submission_id(out))
     assert submission.kind == "tarball"
-    assert jobs.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
+    assert evaluation.evaluate(submission.pk, worker="registry-test") == Status.FINISHED
     submission.refresh_from_db()
     assert submission.result.metrics["top1_error"] == pytest.approx(expected_top1_error(toonnet_built), abs=1e-12)
     limits = submission.effective_limits
@@ -197,7 +198,7 @@ def test_a_digest_deleted_after_submission_fails_the_run_with_the_reason(  # typ
                               headers={"Authorization": f"Bearer {admin_token}"}, timeout=10)
     assert deleted.status_code == 202, deleted.text
     forget(engine, f"{repository}:1", submission.resolved_ref)
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert "no longer exists in the registry" in submission.status_reason
     assert "push the image again and resubmit" in submission.status_reason

@@ -16,7 +16,7 @@ from django.utils import timezone
 from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
 from evaluator.scoring import EvaluationResult, score_outputs
-from submissions.jobs import save_result
+from results.store import save_result
 from submissions.models import Status, Submission
 from toonnet_outputs import seeded_scores
 

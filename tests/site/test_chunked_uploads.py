@@ -17,8 +17,9 @@ from rest_framework.authtoken.models import Token
 
 from site_helpers import npy_bytes, zip_bytes
 from saved_image import docker_saved_tarball
-from submissions import tasks
-from submissions.models import ChunkedUpload, Submission
+from maintenance import tasks
+from submissions.models import Submission
+from uploads.models import ChunkedUpload
 from toonbench_cli import resumable
 from toonnet_outputs import seeded_scores
 

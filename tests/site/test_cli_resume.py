@@ -24,8 +24,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from saved_image import docker_saved_tarball
-from submissions import chunked
-from submissions.models import ChunkedUpload, Submission
+from uploads import chunked
+from submissions.models import Submission
+from uploads.models import ChunkedUpload
 from toonbench_cli import resumable
 from toonbench_cli.main import main
 from toonbench_site.celery import app as celery_app

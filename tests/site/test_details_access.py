@@ -20,7 +20,7 @@ from django.test import Client
 
 from leaderboards.templatetags.toonbench import metric as metric_filter
 from site_helpers import finished_submission
-from submissions.disclosure import leaderboard_precision
+from results.disclosure import leaderboard_precision
 from submissions.models import Submission
 from toonnet_outputs import true_class_indices
 

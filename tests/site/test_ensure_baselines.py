@@ -11,7 +11,7 @@ from baselines.registry import all_baselines
 from benchmarks.sync import sync_benchmarks
 from datasets.build import build_benchmark
 from datasets.spec import load_spec
-from submissions.baselines import BASELINE_OWNER, ensure_baselines
+from seeding.baselines import BASELINE_OWNER, ensure_baselines
 from submissions.models import Kind, Status, Submission
 
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -21,9 +21,9 @@ from pytest_django.fixtures import Settings
 from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
 from hostile_archives import zip_entries
-from submissions import jobs
+from jobs import evaluation
 from submissions.models import Status, Submission
-from submissions.reasons import public_reason
+from jobs.reasons import public_reason
 from toonnet_outputs import predictions_zip, seeded_scores
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,7 +58,7 @@ def test_a_wrong_shape_names_the_container_path_not_the_scratch_folder(
 ) -> None:
     wrong_shape = seeded_scores(toonnet_built)[:, :5]
     submission = stored_predictions(alice, toonnet, predictions_zip(tmp_path / "p.zip", wrong_shape))
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert submission.status_reason.startswith("/output/scores.npy: ")
     seen = public_views(submission)
@@ -72,7 +72,7 @@ def test_an_unexpected_error_keeps_its_kind_but_loses_the_host_path(
 ) -> None:
     submission = stored_predictions(alice, toonnet, predictions_zip(tmp_path / "p.zip", seeded_scores(toonnet_built)))
     Path(submission.artefact.path).unlink()
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert submission.status_reason.startswith("evaluation error: FileNotFoundError: [Errno 2] No such file or directory: '<media>/artefacts/toonnet/")
     for folder in host_folders(site, tmp_path):
@@ -84,7 +84,7 @@ def test_a_worker_without_the_benchmark_says_so_without_its_data_root(
 ) -> None:
     submission = stored_predictions(alice, toonnet, predictions_zip(tmp_path / "p.zip", seeded_scores(toonnet_built)))
     site.TOONBENCH_DATA_ROOT = tmp_path / "no-data-here"
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert submission.status_reason == (
         "the benchmark 'toonnet' is not built on this worker; the worker's log has the details"
@@ -97,7 +97,7 @@ def test_a_hostile_archive_stored_before_the_checks_fails_its_job_cleanly(
     archive = tmp_path / "dot.zip"
     archive.write_bytes(zip_entries([".", "scores.npy"]))
     submission = stored_predictions(alice, toonnet, archive)
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert submission.status_reason.endswith(".zip: member '.' has a '.' path component")
 

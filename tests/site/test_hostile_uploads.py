@@ -33,7 +33,7 @@ from hostile_archives import (
 )
 from site_helpers import npy_bytes, zip_bytes
 from submissions.models import Submission
-from submissions.uploads import UploadRejected, check_predictions_archive
+from submissions.inputs import UploadRejected, check_predictions_archive
 from toonnet_outputs import seeded_scores
 
 pytestmark = pytest.mark.django_db

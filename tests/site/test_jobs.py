@@ -22,8 +22,10 @@ from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
 from evaluator.archives import ArchiveError, ArchiveLimits, extract_predictions
 from evaluator.jobs import EvaluationRequest, run_evaluation
-from submissions import jobs, queueing
-from submissions.models import Result, Status, Submission
+from jobs import evaluation, queueing
+from results.models import Result
+from submissions import actions
+from submissions.models import Status, Submission
 from toonbench_site.celery import app as celery_app
 from toonnet_outputs import predictions_zip, seeded_scores, true_class_indices
 
@@ -73,7 +75,7 @@ def test_a_local_command_is_run_scored_and_stored(
     toonnet: Benchmark, alice: User, toonnet_built: BuiltBenchmark
 ) -> None:
     submission = command_submission(alice, toonnet)
-    assert jobs.evaluate(submission.pk, worker="test-worker") == Status.FINISHED
+    assert evaluation.evaluate(submission.pk, worker="test-worker") == Status.FINISHED
     submission.refresh_from_db()
     assert submission.status == Status.FINISHED and submission.attempts == 1
     assert submission.worker == "test-worker" and submission.finished_at is not None
@@ -93,7 +95,7 @@ def test_a_predictions_archive_is_scored_without_running_anything(
 ) -> None:
     scores = seeded_scores(toonnet_built)
     submission = predictions_submission(alice, toonnet, predictions_zip(tmp_path / "p.zip", scores, folder="output"))
-    assert jobs.evaluate(submission.pk) == Status.FINISHED
+    assert evaluation.evaluate(submission.pk) == Status.FINISHED
     result = Result.objects.get(submission=submission)
     assert result.metrics == pytest.approx(expected_errors(scores, true_class_indices(toonnet_built)))
 
@@ -103,10 +105,10 @@ def test_running_a_job_twice_stores_one_result(
 ) -> None:
     scores = seeded_scores(toonnet_built)
     submission = predictions_submission(alice, toonnet, predictions_zip(tmp_path / "p.zip", scores))
-    assert jobs.evaluate(submission.pk) == Status.FINISHED
-    assert jobs.evaluate(submission.pk) == "skipped"
-    request = jobs.evaluation_request(submission, Path(submission.artefact.path))
-    assert run_evaluation(request, jobs.DjangoJobStore()) == Status.FINISHED
+    assert evaluation.evaluate(submission.pk) == Status.FINISHED
+    assert evaluation.evaluate(submission.pk) == "skipped"
+    request = evaluation.evaluation_request(submission, Path(submission.artefact.path))
+    assert run_evaluation(request, evaluation.DjangoJobStore()) == Status.FINISHED
     assert Result.objects.filter(submission=submission).count() == 1
     assert submission.metric_values.count() == 2
     assert Submission.objects.get(pk=submission.pk).attempts == 1
@@ -117,7 +119,7 @@ def test_a_command_that_fails_ends_the_job_failed_with_its_log(toonnet: Benchmar
     Submission.objects.filter(pk=submission.pk).update(
         command=["python", "-c", "import sys; print('model weights missing'); sys.exit(3)"]
     )
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert submission.status_reason == "the command exited with status 3"
     assert "model weights missing" in submission.log_tail
@@ -129,7 +131,7 @@ def test_bad_output_fails_with_the_validation_message(
 ) -> None:
     wrong_shape = seeded_scores(toonnet_built)[:, :5]
     submission = predictions_submission(alice, toonnet, predictions_zip(tmp_path / "p.zip", wrong_shape))
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert "scores.npy" in submission.status_reason and "12" in submission.status_reason
 
@@ -140,7 +142,7 @@ def test_an_exception_inside_the_job_ends_it_failed_with_a_reason(
     archive = predictions_zip(tmp_path / "p.zip", seeded_scores(toonnet_built))
     submission = predictions_submission(alice, toonnet, archive)
     Path(submission.artefact.path).unlink()
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     submission.refresh_from_db()
     assert submission.status_reason.startswith("evaluation error: FileNotFoundError")
     assert submission.finished_at is not None
@@ -153,21 +155,21 @@ def test_a_job_for_another_protocol_fails_instead_of_scoring_a_different_split(
     version = toonnet.current_version()
     version.protocol_hash = "0" * 64
     version.save()
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     assert "resubmit to the current protocol" in Submission.objects.get(pk=submission.pk).status_reason
 
 
 def test_cancelling_a_running_job_stops_its_command(toonnet: Benchmark, alice: User) -> None:
     submission = command_submission(alice, toonnet, sleep_s=60)
     outcome: list[str] = []
-    worker = threading.Thread(target=lambda: outcome.append(jobs.evaluate(submission.pk)))
+    worker = threading.Thread(target=lambda: outcome.append(evaluation.evaluate(submission.pk)))
     worker.start()
     deadline = time.monotonic() + 30
     while Submission.objects.get(pk=submission.pk).status != Status.RUNNING and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(1.0)
     cancelled_at = time.monotonic()
-    assert jobs.cancel_submission(submission)
+    assert actions.cancel_submission(submission)
     worker.join(timeout=30)
     assert outcome == [Status.CANCELLED]
     assert time.monotonic() - cancelled_at < 10
@@ -178,8 +180,8 @@ def test_cancelling_a_running_job_stops_its_command(toonnet: Benchmark, alice: U
 
 def test_a_cancelled_queued_job_is_never_started(toonnet: Benchmark, alice: User) -> None:
     submission = command_submission(alice, toonnet)
-    assert jobs.cancel_submission(submission)
-    assert jobs.evaluate(submission.pk) == "skipped"
+    assert actions.cancel_submission(submission)
+    assert evaluation.evaluate(submission.pk) == "skipped"
     assert Submission.objects.get(pk=submission.pk).attempts == 0
 
 
@@ -187,10 +189,10 @@ def test_a_redelivered_job_is_claimed_only_when_its_heartbeat_is_stale(
     toonnet: Benchmark, alice: User, site: Settings
 ) -> None:
     submission = command_submission(alice, toonnet)
-    assert jobs.claim_job(submission.pk, worker="first") is not None
-    assert jobs.claim_job(submission.pk, worker="second") is None
+    assert evaluation.claim_job(submission.pk, worker="first") is not None
+    assert evaluation.claim_job(submission.pk, worker="second") is None
     Submission.objects.filter(pk=submission.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=60))
-    assert jobs.claim_job(submission.pk, worker="second") is not None
+    assert evaluation.claim_job(submission.pk, worker="second") is not None
     submission.refresh_from_db()
     assert (submission.worker, submission.attempts, submission.status) == ("second", 2, Status.RUNNING)
 
@@ -207,7 +209,7 @@ def test_the_sweep_requeues_a_dead_job_then_gives_up_after_the_bound(
     toonnet: Benchmark, alice: User, site: Settings, eager_jobs: None
 ) -> None:
     submission = command_submission(alice, toonnet)
-    assert jobs.claim_job(submission.pk, worker="died") is not None
+    assert evaluation.claim_job(submission.pk, worker="died") is not None
     long_ago = timezone.now() - timedelta(seconds=60)
     Submission.objects.filter(pk=submission.pk).update(heartbeat_at=long_ago)
 
@@ -229,8 +231,8 @@ def test_the_sweep_leaves_jobs_with_a_fresh_heartbeat_alone(
     toonnet: Benchmark, alice: User, site: Settings
 ) -> None:
     submission = command_submission(alice, toonnet)
-    jobs.claim_job(submission.pk)
-    report = jobs.sweep_stale_jobs()
+    evaluation.claim_job(submission.pk)
+    report = evaluation.sweep_stale_jobs()
     assert report.requeued == [] and report.failed == []
     assert Submission.objects.get(pk=submission.pk).status == Status.RUNNING
 
@@ -286,7 +288,7 @@ def test_a_traversal_archive_fails_the_submission_with_the_reason(
 ) -> None:
     archive = zip_with(tmp_path / "bad.zip", {"../../scores.npy": b"x"})
     submission = predictions_submission(alice, toonnet, archive)
-    assert jobs.evaluate(submission.pk) == Status.FAILED
+    assert evaluation.evaluate(submission.pk) == Status.FAILED
     assert "unsafe path" in Submission.objects.get(pk=submission.pk).status_reason
 
 

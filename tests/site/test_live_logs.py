@@ -1,6 +1,6 @@
 """The submission page while a job runs: the growing log for its owner only, what the run was given.
 
-A real job through the site's worker path (``submissions.jobs.evaluate``)
+A real job through the site's worker path (``jobs.evaluation.evaluate``)
 prints slowly; the status poll shows the log growing to the owner and
 staff, never to anyone else; the page shows the limits the run got on this
 host; the periodic sweep removes scratch folders that dead workers left.
@@ -22,7 +22,7 @@ from django.utils import timezone
 from benchmarks.models import Benchmark
 from datasets.spec import load_spec
 from evaluator.runners.host import local_host
-from submissions import jobs
+from jobs import evaluation
 from submissions.models import Status, Submission
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,7 +61,7 @@ def client_for(user: User | None) -> Client:
 def test_the_owner_sees_the_log_grow_while_the_job_runs(toonnet: Benchmark, alice: User, bob: User) -> None:
     submission = slow_submission(alice, toonnet)
     owner, other, visitor = client_for(alice), client_for(bob), client_for(None)
-    worker = threading.Thread(target=jobs.evaluate, args=(submission.pk,))
+    worker = threading.Thread(target=evaluation.evaluate, args=(submission.pk,))
     worker.start()
     seen_while_running: list[str] = []
     deadline = time.monotonic() + 60
@@ -83,7 +83,7 @@ def test_the_owner_sees_the_log_grow_while_the_job_runs(toonnet: Benchmark, alic
 
 def test_the_page_shows_what_the_run_was_given(toonnet: Benchmark, alice: User, bob: User) -> None:
     submission = slow_submission(alice, toonnet)
-    assert jobs.evaluate(submission.pk) == Status.FINISHED
+    assert evaluation.evaluate(submission.pk) == Status.FINISHED
     submission.refresh_from_db()
     spec = load_spec("toonnet").limits
     host = local_host()
@@ -115,7 +115,7 @@ def test_the_sweep_removes_scratch_folders_of_jobs_that_are_not_running(
         hour_ago = time.time() - 3600
         os.utime(folder, (hour_ago, hour_ago))
 
-    report = jobs.sweep_stale_jobs()
+    report = evaluation.sweep_stale_jobs()
 
     assert report.scratch_removed == [left.name]
     assert sorted(path.name for path in work_root.iterdir()) == [kept.name]

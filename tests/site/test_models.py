@@ -14,8 +14,9 @@ from benchmarks.models import Benchmark
 
 from evaluator.scoring import EvaluationResult
 from leaderboards.queries import leaderboard_metrics, ranked_submissions
-from submissions.jobs import save_result
-from submissions.models import MetricValue, Result, Status, Submission
+from results.store import save_result
+from results.models import MetricValue, Result
+from submissions.models import Status, Submission
 from submissions.quota import QuotaExceeded, check_quota, remaining_submissions, submissions_in_window
 from submissions.services import SubmissionRefused, create_submission
 

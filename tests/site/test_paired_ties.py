@@ -1,7 +1,7 @@
 """Ties on the leaderboard come from a paired test of adjacent rows on the same test items.
 
 Submissions go through the real worker path (a predictions archive,
-``submissions.jobs.evaluate``), which stores each result's per-item evidence
+``jobs.evaluation.evaluate``), which stores each result's per-item evidence
 and, once the result is committed, runs the comparisons task
 (``leaderboards.tasks.compare_neighbours``, at once here: Celery runs eagerly);
 the tiny toonnet split has 72 test items of 12 classes. Each submission's
@@ -37,11 +37,12 @@ from evaluator.metrics import METRICS
 from evaluator.metrics.classification import ClassificationEvidence, TopKParams
 from evaluator.metrics.intervals import PairedDifference, metric_interval, paired_difference
 from leaderboards import comparisons
-from leaderboards.models import ComparisonState, ComparisonTrigger, PairedComparison
+from results.models import ComparisonState, ComparisonTrigger, PairedComparison
 from leaderboards.table import Cell, intervals_overlap, leaderboard_table
-from submissions import jobs
-from submissions.models import Result, Status, Submission
-from submissions.tasks import sweep_stale_jobs
+from jobs import evaluation
+from results.models import Result
+from submissions.models import Status, Submission
+from maintenance.tasks import sweep_stale_jobs
 from toonbench_site.celery import app as celery_app
 from toonnet_outputs import predictions_zip, true_class_indices
 
@@ -78,7 +79,7 @@ def evaluated(owner: User, benchmark: Benchmark, scores: np.ndarray, method: str
     with open(predictions_zip(tmp_path / f"{method}.zip", scores), "rb") as handle:
         submission.artefact.save("predictions.zip", File(handle), save=False)
     submission.save()
-    assert jobs.evaluate(submission.pk) == Status.FINISHED
+    assert evaluation.evaluate(submission.pk) == Status.FINISHED
     return Submission.objects.select_related("result").get(pk=submission.pk)
 
 
@@ -244,8 +245,8 @@ def test_storing_a_result_again_replaces_its_evidence_and_drops_its_comparisons(
     before = set(PairedComparison.objects.values_list("pk", flat=True))
     assert len(before) == 2  # top-1 and top-3 error
     old = Path(worse.result.evidence.path)
-    request = jobs.evaluation_request(worse, Path(worse.artefact.path))
-    assert jobs.run_evaluation(request, jobs.DjangoJobStore()) == Status.FINISHED
+    request = evaluation.evaluation_request(worse, Path(worse.artefact.path))
+    assert evaluation.run_evaluation(request, evaluation.DjangoJobStore()) == Status.FINISHED
     result = Result.objects.get(submission=worse)
     assert result.evidence.name and Path(result.evidence.path) != old and not old.exists()
     after = set(PairedComparison.objects.values_list("pk", flat=True))

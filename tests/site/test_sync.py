@@ -16,8 +16,9 @@ from benchmarks.sync import sync_benchmarks
 from datasets.build import build_benchmark, load_built
 from datasets.spec import load_spec
 from evaluator.scoring import EvaluationResult
-from submissions.jobs import save_result
-from submissions.models import Result, Status, Submission
+from results.store import save_result
+from results.models import Result
+from submissions.models import Status, Submission
 from toonnet_outputs import copy_specs
 
 pytestmark = pytest.mark.django_db

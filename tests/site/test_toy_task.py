@@ -39,7 +39,7 @@ from evaluator.contract import prepare_input
 from evaluator.metrics import METRICS, register_metric
 from evaluator.output_files import OutputError, check_finite, load_npy
 from evaluator.tasks import TASKS, Evidences, ScoringOptions, TaskType, TaskWords, register_task
-from submissions import jobs
+from jobs import evaluation
 from submissions.models import Status, Submission
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -223,7 +223,7 @@ def test_the_site_syncs_runs_and_ranks_the_toy_task(
             command=[sys.executable, "-c", PREDICT_COMMAND, "{input}", "{output}", offset],
             method_name=method, is_public=True,
         )
-        assert jobs.evaluate(submissions[method].pk, worker="test-worker") == Status.FINISHED
+        assert evaluation.evaluate(submissions[method].pk, worker="test-worker") == Status.FINISHED
 
     close = submissions["close guess"]
     close.refresh_from_db()

@@ -32,8 +32,9 @@ from rest_framework.authtoken.models import Token
 from datasets.build import BuiltBenchmark
 from live_site import served, site_environment, user_token
 from site_helpers import npy_bytes, zip_bytes
-from submissions import tasks
-from submissions.models import ChunkedUpload, Submission
+from maintenance import tasks
+from submissions.models import Submission
+from uploads.models import ChunkedUpload
 from test_quota_race import postgres_url  # noqa: F401  (the throwaway PostgreSQL cluster)
 from toonnet_outputs import seeded_scores
 

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from benchmarks.models import Benchmark
 from submissions.models import Submission
-from submissions.uploads import check_image_reference
+from submissions.inputs import check_image_reference
 from site_helpers import npy_bytes, zip_bytes
 from toonnet_outputs import seeded_scores
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from registry.tokens import namespace_for
+from registry.namespaces import own_namespace, team_namespace
 
 register = template.Library()
 
@@ -15,10 +15,11 @@ register = template.Library()
 @register.inclusion_tag("registry/push_commands.html", takes_context=True)
 def push_commands(context: dict[str, Any], benchmark: str = "toonnet") -> dict[str, Any]:
     user = context["request"].user
-    username = user.get_username() if user.is_authenticated else ""
+    signed_in = user.is_authenticated
     return {
         "address": settings.TOONBENCH_REGISTRY_ADDR,
-        "username": username or "USERNAME",
-        "namespace": (namespace_for(username) if username else None) or "USERNAME",
+        "username": user.get_username() if signed_in else "USERNAME",
+        "namespace": (own_namespace(user) if signed_in else None) or "USERNAME",
+        "team_namespace": team_namespace(user) if signed_in else None,
         "benchmark": benchmark,
     }

@@ -1,0 +1,1 @@
+"""The icartoonface-densenet-softmax baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""Maintenance: the periodic pass that keeps the site tidy (dead jobs, abandoned uploads, pending comparisons)."""

@@ -1,0 +1,1 @@
+"""Seeding: every bundled baseline submitted to its benchmark's current leaderboard."""
