@@ -1,10 +1,11 @@
 """Where trained baselines keep their weights, and training the ones that are missing.
 
-``<root>/<benchmark>/<baseline>/<protocol_hash>.pt`` with ``root`` =
+``<root>/<benchmark>/<baseline>/<protocol_hash>.npz`` with ``root`` =
 ``$TOONBENCH_CHECKPOINTS`` or ``<repo>/var/checkpoints``: a later run on the
 same frozen protocol reuses the file; a changed protocol trains a new one.
 ``benchmark`` is the benchmark trained on: the baseline's own, or another of
-its task. Writing and reading the files is ``baselines.common.weights``.
+its task. Writing and reading the files is ``baselines.common.weights``
+(arrays plus JSON, no pickle, so every baseline image reads what training wrote).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from baselines.registry import Baseline, get_baseline
 from datasets.build import BuiltBenchmark
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINT_SUFFIX = ".npz"
 
 
 def checkpoint_root() -> Path:
@@ -26,7 +28,7 @@ def checkpoint_root() -> Path:
 
 
 def checkpoint_path(benchmark: str, baseline: str, protocol_hash: str, root: Path | None = None) -> Path:
-    return Path(root or checkpoint_root()) / benchmark / baseline / f"{protocol_hash}.pt"
+    return Path(root or checkpoint_root()) / benchmark / baseline / f"{protocol_hash}{CHECKPOINT_SUFFIX}"
 
 
 def ensure_checkpoint(baseline: Baseline, built: BuiltBenchmark, root: Path | None = None, retrain: bool = False) -> Path | None:

@@ -105,10 +105,14 @@ def populate(count: int, seed: int, batch: int = 500) -> None:
     from benchmarks.models import Benchmark
     from results.models import MetricValue, Result
     from submissions.models import Status, Submission
+    from teams.models import Team
 
     benchmark = Benchmark.objects.get(slug="toonnet")
     protocol = benchmark.current_version()
-    users = [get_user_model().objects.create_user(f"user{index}", password=None) for index in range(50)]
+    # Two submissions per participant, each a team of one: the leaderboard shows one row per team.
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"user{index}", password="!") for index in range(max(count // 2, 1)))
+    teams = Team.objects.bulk_create(Team(name=user.username, personal_for=user) for user in users)
     rng = np.random.default_rng(seed)
     # Errors on 72 test items move in steps of 1/72: many equal values, many overlapping intervals.
     top1 = np.round(rng.beta(6, 4, count) * 72) / 72
@@ -118,7 +122,8 @@ def populate(count: int, seed: int, batch: int = 500) -> None:
             stop = min(start + batch, count)
             with transaction.atomic():
                 submissions = Submission.objects.bulk_create(
-                    Submission(owner=users[index % len(users)], benchmark=benchmark, protocol=protocol,
+                    Submission(owner=users[index % len(users)], team=teams[index % len(teams)],
+                               benchmark=benchmark, protocol=protocol,
                                kind="predictions", method_name=f"method {index}", status=Status.FINISHED,
                                is_public=index % 10 != 0, is_baseline=index < 4,
                                paper_url="https://example.org/paper" if index % 3 == 0 else "")
@@ -272,6 +277,7 @@ def main() -> int:
                 "leaderboard": f"{base}/benchmarks/toonnet/",
                 "leaderboard sorted by top3_error": f"{base}/benchmarks/toonnet/?sort=top3_error",
                 "leaderboard page 40": f"{base}/benchmarks/toonnet/?page=40",
+                "leaderboard, all submissions": f"{base}/benchmarks/toonnet/?view=all",
                 "peer: static file (WhiteNoise)": f"{base}{staticfiles_storage.url('toonbench.css')}",
                 "peer: home page": f"{base}/",
             }

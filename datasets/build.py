@@ -5,6 +5,16 @@
 (slug, profile, source, hashes and whether a build secret keyed it: a
 server split, or the public development split). ``load_built`` reads a
 built folder back and checks that it still matches its spec.
+
+Items that a generator or adapter marks ``noisy`` (a training-only set such
+as the illustration paper's noisy one) skip the split method: they are
+written to the manifest, and so hashed, as they are, and never held out.
+
+A spec that declares ``heldout_parts`` has its held-out items divided among
+them (``datasets.phases.assign_parts``, seeded like the split, so keyed by
+the build secret too); each test item records its part in the manifest.
+``BuiltBenchmark.part`` narrows a build to one part, which is what a phase
+scores, and ``without_hidden`` to what may be shown (the bundle's view).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from PIL import Image
 from datasets.adapters import ADAPTERS
 from datasets.generators import GENERATORS
 from datasets.manifest import (
+    NOISY_SPLIT,
     PROTOCOL_NAME,
     ManifestItem,
     Roles,
@@ -32,6 +43,7 @@ from datasets.manifest import (
     write_manifest,
     write_roles,
 )
+from datasets.phases import WHOLE_HELDOUT, assign_parts
 from datasets.protocol import SPLIT_METHODS, params_for_source
 from datasets.secret import key_id, keyed_id, keyed_seed
 from datasets.spec import load_spec
@@ -55,6 +67,36 @@ class BuiltBenchmark:
 
     def train_items(self) -> list[ManifestItem]:
         return [item for item in self.items if item.split == "train"]
+
+    def noisy_items(self) -> list[ManifestItem]:
+        """The noisy training set (``NOISY_SPLIT``): more classes than the benchmark's, some labels wrong; may be empty."""
+        return [item for item in self.items if item.split == NOISY_SPLIT]
+
+    def part(self, name: str | None) -> "BuiltBenchmark":
+        """The build with only the held-out items of part ``name`` (None, or ``test`` without parts: all of them).
+
+        Training items stay; the roles keep what lies within the part. The
+        protocol hash is the build's: a result says which part it scored.
+        """
+        names = [part.name for part in self.spec.heldout_parts]
+        if name is None or (not names and name == WHOLE_HELDOUT):
+            return self
+        if name not in names:
+            expected = ", ".join(names) or WHOLE_HELDOUT
+            raise ValueError(f"benchmark {self.spec.slug!r} has no held-out part {name!r} (expected one of {expected})")
+        return self._with_test_items({item.id for item in self.test_items() if item.part == name})
+
+    def without_hidden(self) -> "BuiltBenchmark":
+        """The build less the held-out items of hidden parts: what a bundle or a page may show."""
+        hidden = self.spec.hidden_parts()
+        if not hidden:
+            return self
+        return self._with_test_items({item.id for item in self.test_items() if item.part not in hidden})
+
+    def _with_test_items(self, kept: set[str]) -> "BuiltBenchmark":
+        items = [item for item in self.items if item.split != "test" or item.id in kept]
+        roles = self.roles.restricted(kept) if self.roles is not None else None
+        return replace(self, items=items, roles=roles)
 
 
 def choose_source(spec: BenchmarkSpec, source: Source) -> str:
@@ -103,13 +145,19 @@ def build_benchmark(
         generator = GENERATORS.get(spec.dataset.synthetic.generator)
         seed = keyed_seed(spec.dataset.synthetic.seed, secret, "synthetic")
         raw_items = generator.fn(spec.dataset.synthetic.params, spec.classes, seed, folder)
+        if generator.noisy is not None:
+            raw_items += generator.noisy(spec.dataset.synthetic.params, spec.classes, seed, folder)
 
     hashed = [_with_sha256(item, folder) for item in raw_items]
+    noisy = [item for item in hashed if item.split == NOISY_SPLIT]
+    splittable = [item for item in hashed if item.split != NOISY_SPLIT]
     split = spec.split_for(chosen)
     method = SPLIT_METHODS.get(split.method)
     split_params = params_for_source(split.params, chosen)
-    assignment = method.fn(hashed, split_params, keyed_seed(split.seed, secret, "split"), folder)
-    items = sorted((item.with_split(assignment.splits[item.id]) for item in hashed), key=lambda i: i.id)
+    assignment = method.fn(splittable, split_params, keyed_seed(split.seed, secret, "split"), folder)
+    split_items = with_parts(spec, [item.with_split(assignment.splits[item.id]) for item in splittable],
+                             keyed_seed(split.seed, secret, "parts"))
+    items = sorted(split_items + noisy, key=lambda i: i.id)
     write_manifest(folder, items)
     if assignment.roles is not None:
         write_roles(folder, assignment.roles)
@@ -123,6 +171,18 @@ def build_benchmark(
         record["fid_resolution"] = resolution
     (folder / PROTOCOL_NAME).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return BuiltBenchmark(folder, spec, items, assignment.roles, digest, chosen, secret is not None)
+
+
+def with_parts(spec: BenchmarkSpec, items: list[ManifestItem], seed: int) -> list[ManifestItem]:
+    """``items`` with each held-out one's part recorded (unchanged for a spec without parts)."""
+    if not spec.heldout_parts:
+        return items
+    test = [item for item in items if item.split == "test"]
+    try:
+        parts = assign_parts(test, spec.heldout_parts, seed)
+    except ValueError as exc:
+        raise ValueError(f"{spec.source_path}: {exc}") from None
+    return [replace(item, part=parts[item.id]) if item.id in parts else item for item in items]
 
 
 def fid_resolution(folder: Path, items: list[ManifestItem]) -> int | None:

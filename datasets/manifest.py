@@ -17,6 +17,7 @@ MANIFEST_NAME = "manifest.jsonl"
 ROLES_NAME = "roles.json"
 PROTOCOL_NAME = "protocol.json"
 SPLITS = ("train", "test")
+NOISY_SPLIT = "noisy"  # training material outside the benchmark's own split (the illustration noisy set)
 DOMAINS = ("photo", "cartoon")
 
 
@@ -31,7 +32,12 @@ class ManifestItem:
     line, so a new truth field never changes the bytes of existing manifests.
     ``subset`` says which part of a release an image came from (for example
     the face or scenery photos of cartoonization); like the truth it stays on
-    the evaluator side for test items.
+    the evaluator side for test items. A ``split`` of ``NOISY_SPLIT`` marks
+    extra training material whose labels may be wrong and may name classes
+    outside the benchmark's (the illustration paper's noisy set): only
+    training reads it, and it is never held out. ``part`` names the held-out
+    part (``datasets.phases``) a test item is scored in, for specs that divide
+    their held-out split; left out of the line when None, like the truth.
     """
 
     id: str
@@ -44,10 +50,11 @@ class ManifestItem:
     domain: str | None = None
     target: float | None = None
     subset: str | None = None
+    part: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"id": self.id, "path": self.path, "sha256": self.sha256, "split": self.split}
-        for key in ("label", "identity", "domain", "target", "subset"):
+        for key in ("label", "identity", "domain", "target", "subset", "part"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value
@@ -69,6 +76,7 @@ class ManifestItem:
             domain=record.get("domain"),
             target=None if record.get("target") is None else float(record["target"]),
             subset=record.get("subset"),
+            part=record.get("part"),
         )
 
     def with_split(self, split: str) -> "ManifestItem":
@@ -94,6 +102,19 @@ class Roles:
             "probes": self.probes, "gallery": self.gallery, "pairs": [[a, b, bool(s)] for a, b, s in self.pairs],
             "probe_gallery": dict(sorted(self.probe_gallery.items())), "distractors": self.distractors,
         }
+
+    def restricted(self, ids: set[str]) -> "Roles":
+        """The roles among ``ids`` only: probes whose gallery image is there too (any probe there, for roles
+        written before probes had their own gallery image), the distractors there, and the pairs both of
+        whose images are there."""
+        probe_gallery = {p: g for p, g in self.probe_gallery.items() if p in ids and g in ids}
+        return Roles(
+            probes=[p for p in self.probes if p in probe_gallery or (p in ids and not self.probe_gallery)],
+            gallery=[g for g in self.gallery if g in ids],
+            pairs=[(a, b, same) for a, b, same in self.pairs if a in ids and b in ids],
+            probe_gallery=probe_gallery,
+            distractors=[d for d in self.distractors if d in ids],
+        )
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> "Roles":

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from datasets.components import NoParams, Params
+from datasets.phases import HeldOutPart, Phase, check_phases
 
 
 class Strict(BaseModel):
@@ -115,13 +116,21 @@ class Limits(Strict):
         return dumped
 
 
+#: what the spec's hash leaves out: wording, list order and competition settings a host may change
+#: without a rebuild (``datasets.phases``); everything else is the protocol
+SETTINGS_FIELDS = {"source_path", "order", "summary", "title", "paper", "phases"}
+SETTINGS_LIMITS = {"submissions_per_day", "upload_mb"}
+
+
 class BenchmarkSpec(Strict):
     """One benchmark. ``order`` places it in lists of benchmarks (those without one come last, by
-    slug); it says nothing about the protocol, so the spec's hash leaves it out.
+    slug).
 
     ``real_split``, when set, is the split a build from the real dataset uses
     (for example the split its authors published) while the synthetic stand-in
     keeps ``split``; a spec without one hashes as if the field did not exist.
+    ``heldout_parts`` divides the held-out split and ``phases`` run a
+    competition on those parts (``datasets.phases``).
     """
 
     slug: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
@@ -138,6 +147,8 @@ class BenchmarkSpec(Strict):
     metrics: list[MetricSpec] = Field(min_length=1)
     leaderboard: LeaderboardSection
     limits: Limits = Limits()
+    heldout_parts: list[HeldOutPart] = Field(default_factory=list)
+    phases: list[Phase] = Field(default_factory=list)
     profile: str = "default"
     source_path: str = ""
 
@@ -154,6 +165,7 @@ class BenchmarkSpec(Strict):
             )
         if len(set(self.classes)) != len(self.classes):
             raise ValueError("classes: class names must be unique")
+        check_phases(self.phases, self.heldout_parts)
         return self
 
     def metric(self, name: str) -> MetricSpec:
@@ -177,10 +189,17 @@ class BenchmarkSpec(Strict):
         """The split section a build from ``source`` (``real`` or ``synthetic``) uses."""
         return self.real_split if source == "real" and self.real_split is not None else self.split
 
+    def hidden_parts(self) -> set[str]:
+        """The held-out parts whose inputs are in no bundle and no page (container submissions only)."""
+        return {part.name for part in self.heldout_parts if part.inputs == "hidden"}
+
     def spec_hash(self) -> str:
-        """sha256 of the canonical spec (profile applied, source path and list order excluded)."""
-        unset = {"real_split"} if self.real_split is None else set()
-        payload = self.model_dump(mode="json", exclude={"source_path", "order"} | unset)
+        """sha256 of the canonical protocol: the spec with its profile applied, less ``SETTINGS_FIELDS``
+        and ``SETTINGS_LIMITS``, so changing a quota, a date or the wording keeps the hash."""
+        unset = {name for name in ("real_split", "heldout_parts") if not getattr(self, name)}
+        payload = self.model_dump(
+            mode="json", exclude={**dict.fromkeys(SETTINGS_FIELDS | unset, True), "limits": SETTINGS_LIMITS}
+        )
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -14,12 +14,15 @@ timestamps and modes) holding, under ``<slug>/``:
   submission receives;
 - ``protocol.json``: slug, version, profile, source, hashes and which split
   this is (``server``: keyed by the build secret; ``development``: public);
+- ``starter_kit/``: a model image that obeys the contract (``evaluator.starter_kit``);
 - ``images/``: for synthetic data only, the training images and the test
   inputs. Real data is licensed: participants rebuild it from their own copy.
 
 Test labels, identities, domains, roles, pairs and (for translation) the test
 cartoons that form the FID reference never enter the bundle, nor does the
-build secret: the spec's seeds in the bundle rebuild the public development
+build secret, nor anything of a hidden held-out part (``datasets.phases``):
+the bundle is written from ``BuiltBenchmark.without_hidden``, so its
+manifests, counts and images know only the public parts: the spec's seeds in the bundle rebuild the public development
 split, never the server's (``datasets.secret``).
 
 It lives with the evaluator because the contract and the task's words it
@@ -37,6 +40,7 @@ from datasets.build import BuiltBenchmark, load_built
 from datasets.manifest import ManifestItem
 from evaluator.bundle_readme import readme_text
 from evaluator.contract import container_manifest, input_items
+from evaluator.starter_kit import starter_kit_files
 from evaluator.tasks import TaskType, task_of
 
 PUBLIC_MANIFEST_NAME = "manifest.public.jsonl"
@@ -52,7 +56,7 @@ def export_bundle(slug: str, root: Path, dest: Path) -> Path:
     ``dest`` is the zip file to write when it ends in ``.zip``; otherwise a
     folder that receives ``<slug>-v<version>-<protocol hash[:12]>.zip``.
     """
-    built = load_built(slug, Path(root))
+    built = load_built(slug, Path(root)).without_hidden()
     inputs = input_items(built)
     entries = {
         f"{slug}.yaml": Path(built.spec.source_path).read_bytes(),
@@ -61,6 +65,7 @@ def export_bundle(slug: str, root: Path, dest: Path) -> Path:
         CONTAINER_MANIFEST_NAME: _json_bytes(container_manifest(built)),
         "protocol.json": _json_bytes(protocol_record(built, inputs)),
     }
+    entries.update({f"starter_kit/{name}": data for name, data in starter_kit_files(built.spec).items()})
     if built.source == "synthetic":
         for item in built.train_items() + inputs:
             entries[item.path] = (built.folder / item.path).read_bytes()
@@ -73,7 +78,8 @@ def public_record(task: TaskType, item: ManifestItem) -> dict[str, Any]:
     """A training item keeps its truth; a test input shows only id, path, sha256 and the task's item fields."""
     if item.split == "train":
         return item.to_json()
-    return {**task.input_entry(item, item.path), "sha256": item.sha256, "split": "test"}
+    part = {"part": item.part} if item.part is not None else {}
+    return {**task.input_entry(item, item.path), "sha256": item.sha256, "split": "test", **part}
 
 
 def public_manifest_bytes(task: TaskType, train: list[ManifestItem], inputs: list[ManifestItem]) -> bytes:

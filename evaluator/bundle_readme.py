@@ -31,6 +31,7 @@ def readme_text(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
         f"- split: {SPLIT_WORDS[built.keyed]}\n",
         "## Splits and sizes\n",
         _sizes(built, inputs),
+        _parts(built, inputs),
         "## Files\n",
         _files(built),
         "## Metrics\n",
@@ -60,6 +61,37 @@ def _paper(built: BuiltBenchmark) -> str:
 
 def _sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
     return "\n".join(task_of(built.spec).readme_sizes(built, inputs)) + "\n"
+
+
+def _parts(built: BuiltBenchmark, inputs: list[ManifestItem]) -> str:
+    """The held-out parts and the phases scored on them; empty for a spec without parts or phases."""
+    spec = built.spec
+    if not spec.heldout_parts and not spec.phases:
+        return ""
+    lines = ["## Held-out parts and phases\n"]
+    if spec.heldout_parts:
+        shown = {item.part for item in inputs}
+        lines += ["| part | share of the held-out split | inputs | in this bundle |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| `{part.name}` | {part.fraction:g} | {part.inputs.value} | "
+            f"{sum(item.part == part.name for item in inputs) if part.name in shown else 'no'} |"
+            for part in spec.heldout_parts
+        ]
+        lines.append(
+            "\nA hidden part's images and truth are in no bundle and on no page: a phase on it takes container "
+            "submissions only, which receive that part's images in `/input`. A public part takes predictions too; "
+            "its test inputs carry `part` in `manifest.public.jsonl`.\n"
+        )
+    if spec.phases:
+        lines += ["| phase | part | opens (UTC) | closes (UTC) | leaderboard | entry |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"| {phase.title} (`{phase.slug}`) | `{phase.split}` | {phase.opens:%Y-%m-%d %H:%M} | "
+            f"{phase.closes:%Y-%m-%d %H:%M} | {phase.leaderboard.value} | {phase.entry.value} |"
+            for phase in spec.phases
+        ]
+        lines.append("\nThese are the dates the spec declares; the benchmark's page shows the hosts' current ones.\n")
+    return "\n".join(lines)
 
 
 def _files(built: BuiltBenchmark) -> str:

@@ -75,7 +75,8 @@ class EvaluationRequest:
     ``protocol_hash`` is the protocol the submission was made for: if the
     built benchmark on this worker has another, the job fails instead of
     scoring against a different split. ``predictions`` is the archive of a
-    predictions submission (no container runs).
+    predictions submission (no container runs). ``part`` is the held-out part
+    a phase scores: the container sees and the score counts its items only.
     """
 
     job_id: str
@@ -83,6 +84,7 @@ class EvaluationRequest:
     kind: str
     data_root: Path
     protocol_hash: str = ""
+    part: str | None = None
     predictions: Path | None = None
     work_root: Path | None = None
     extractor: str | None = None
@@ -206,7 +208,8 @@ def _evaluate(request: EvaluationRequest, store: JobStore, runner: Runner | None
         beat.raise_if_cancelled()
         store.set_status(job_id, JobStatus.SCORING)
         result = score_outputs(
-            built, output_dir, extractor=request.extractor or None, device=request.device or None, seed=seed
+            built, output_dir, extractor=request.extractor or None, device=request.device or None, seed=seed,
+            part=request.part,
         )
     beat.raise_if_cancelled()
     store.save_result(job_id, result)
@@ -228,7 +231,10 @@ def _load_benchmark(request: EvaluationRequest) -> BuiltBenchmark:
             f"{built.protocol_hash[:12]}, but the submission was made for protocol {request.protocol_hash[:12]}; "
             "resubmit to the current protocol"
         )
-    return built
+    try:
+        return built.part(request.part)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
 
 
 def _statistics_seed(built: BuiltBenchmark, data_root: Path) -> int:

@@ -10,6 +10,8 @@ the spec's k) for plots. The site's evaluator and the dev kit both call it.
 The result also carries the evidence itself (``evidence``, never part of its
 JSON): the site keeps it with the result (``evaluator.evidence_store``) so
 that ``compare_evidence`` can test two results on the same test items later.
+``part`` scores one held-out part only (what a phase scores,
+``BuiltBenchmark.part``); by default every held-out item counts.
 
 Seeds: the dev kit resamples with the public ``BOOTSTRAP_SEED`` (its split
 is public anyway). The server's intervals and paired tests resample with
@@ -92,7 +94,8 @@ class EvaluationResult:
     ``details`` is keyed by evidence kind (classification, identification,
     verification, generation). ``extractor`` names the FID feature extractor
     and its weights' sha256 (translation only); ``comparable`` is False when
-    non-standard weights made the numbers. ``evidence`` (kind -> the
+    non-standard weights made the numbers. ``part`` is the held-out part
+    scored (None: all of the held-out split). ``evidence`` (kind -> the
     evidence its metrics reduced) derives from the test truth: it is kept on
     the server and left out of ``to_json``.
     """
@@ -104,10 +107,13 @@ class EvaluationResult:
     details: dict[str, dict[str, Any]] = field(default_factory=dict)
     extractor: dict[str, Any] | None = None
     comparable: bool = True
+    part: str | None = None
     evidence: Evidences = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         record = {item.name: getattr(self, item.name) for item in fields(self) if item.name != "evidence"}
+        if self.part is None:
+            del record["part"]
         record["ci95"] = {name: [float(lo), float(hi)] for name, (lo, hi) in self.ci95.items()}
         return _plain(record)
 
@@ -121,6 +127,7 @@ class EvaluationResult:
             details=dict(record.get("details", {})),
             extractor=record.get("extractor"),
             comparable=bool(record.get("comparable", True)),
+            part=record.get("part"),
         )
 
     def dumps(self) -> str:
@@ -141,6 +148,7 @@ def score_outputs(
     resamples: int | None = None,
     device: str | None = None,
     seed: int = BOOTSTRAP_SEED,
+    part: str | None = None,
 ) -> EvaluationResult:
     """Validate ``output_dir``, then compute every metric of the spec (OutputError on bad output).
 
@@ -148,8 +156,10 @@ def score_outputs(
     pytorch-fid one); ``resamples`` overrides the bootstrap size of every
     leaderboard metric; ``device`` is where embeddings are searched and
     features extracted; ``seed`` draws the intervals' resamples (the server
-    passes ``server_statistics_seed``).
+    passes ``server_statistics_seed``); ``part`` narrows the held-out items
+    to one part (``ValueError`` for a part the benchmark lacks).
     """
+    built = built.part(part)
     task = task_of(built.spec)
     validated = validate_outputs(built, Path(output_dir))
     evidences, extractor_record = task.evidence(
@@ -177,6 +187,7 @@ def score_outputs(
         details=details,
         extractor=extractor_record,
         comparable=comparable,
+        part=part,
         evidence=evidences,
     )
 

@@ -29,7 +29,7 @@ def add_push_command(commands: Any, common: argparse.ArgumentParser) -> None:
     push.add_argument("slug", help="benchmark to submit to")
     push.add_argument("image", help="local image, e.g. mymodel:1 (as `docker images` lists it)")
     push.add_argument("--name", help="repository name under your namespace (default: the local image's name)")
-    push.add_argument("--method", required=True, help="method name shown on the leaderboard")
+    push.add_argument("--method", help="method name shown on the leaderboard (default: the image name)")
     push.add_argument("--description", default="")
     push.add_argument("--paper-url", default="")
     push.add_argument("--code-url", default="")
@@ -125,7 +125,7 @@ def stream_push(docker_client: Any, repository: str, tag: str, auth: dict[str, s
 def cmd_push(args: argparse.Namespace, client: Client, config: dict[str, Any]) -> int:
     reference = push_local_image(client, args.image, args.name)
     fields = {
-        "benchmark": args.slug, "kind": "image", "image_ref": reference, "method_name": args.method,
+        "benchmark": args.slug, "kind": "image", "image_ref": reference, "method_name": args.method or args.image,
         "description": args.description, "paper_url": args.paper_url, "code_url": args.code_url,
         "is_public": "false" if args.private else "true",
     }

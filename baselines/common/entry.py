@@ -27,7 +27,7 @@ def run_predict(predict: PredictFn, argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a baseline on a container input folder (DESIGN.md §3).")
     parser.add_argument("input_dir", type=Path, help="folder with manifest.json and images/ (the container's /input)")
     parser.add_argument("output_dir", type=Path, help="folder to write the predictions to (the container's /output)")
-    parser.add_argument("--checkpoint", type=Path, default=None, help="trained weights (.pt)")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="trained weights (.npz, written by python -m baselines train)")
     args = parser.parse_args(argv)
     random.seed(0)
     np.random.seed(0)

@@ -1,4 +1,4 @@
-"""Container entrypoint of icartoonface-cosface: ``python baselines/icartoonface_cosface/predict.py /input /output --checkpoint model.pt``.
+"""Container entrypoint of icartoonface-cosface: ``python baselines/icartoonface_cosface/predict.py /input /output --checkpoint model.npz``.
 
 Reads ``/input/manifest.json`` and the images, writes the contract's outputs
 to ``/output`` (DESIGN.md §3).

@@ -29,7 +29,7 @@ SEED = 0
 IMAGE_SIZE = 48
 PRETRAINED_SIZE = 112
 SHAPE = VggShape(divisor=8, fc_width=512, pool=1)
-SETTINGS = {"default": FitSettings(8), "tiny": FitSettings(40, batch_size=16)}
+SETTINGS = {"default": FitSettings(8, batch_size=16), "tiny": FitSettings(40, batch_size=16)}
 NO_WEIGHTS = "no ImageNet weights"
 
 
@@ -63,7 +63,8 @@ def save_svm_checkpoint(path: Path, header: dict[str, Any], model: Vgg19, images
 
 
 def build_model(payload: dict[str, Any]) -> Vgg19:
-    model = Vgg19(len(payload["classes"]), VggShape(**payload["shape"]))
+    """The stored network; its fc8 has as many outputs as the classes it was trained on (the noisy set's, when adapted)."""
+    model = Vgg19(payload["state"]["classifier.6.weight"].shape[0], VggShape(**payload["shape"]))
     model.load_state_dict(payload["state"])
     return model.eval()
 

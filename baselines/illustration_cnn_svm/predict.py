@@ -1,4 +1,4 @@
-"""Container entrypoint of illustration-cnn-svm: ``python baselines/illustration_cnn_svm/predict.py /input /output --checkpoint model.pt``.
+"""Container entrypoint of illustration-cnn-svm: ``python baselines/illustration_cnn_svm/predict.py /input /output --checkpoint model.npz``.
 
 Reads ``/input/manifest.json`` and the images, writes the contract's outputs
 to ``/output`` (DESIGN.md §3).

@@ -16,11 +16,16 @@ one-vs-one machines and only reshape their votes.
 narrower and from another network, so features are standardised on train and
 divided by ``sqrt(D·1e-4)``: then γ = 1e-4 gives γ‖x−y‖² ≈ 2 on average, like
 scikit-learn's ``gamma='scale'``, and the grid's γ values are read on that scale.
+
+The checkpoint keeps no pickled estimator: ``svm_arrays`` stores what the
+decision needs (the scaler's mean and scale, the rescale factor, each
+machine's support vectors, dual coefficients and intercept, the kernel's
+parameters) and ``svm_scores`` computes the decision values from them, so
+any numpy reads a checkpoint that any scikit-learn wrote.
 """
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,9 +77,47 @@ def fit_svm(features: np.ndarray, targets: np.ndarray, kernel: str = "rbf") -> d
     """Select and fit the SVM; returns what the checkpoint stores (the fitted pipeline and the chosen C, γ)."""
     search = select_svm(features, targets, kernel)
     chosen = {"kernel": kernel, "C": search.best_params_["svm__estimator__C"], "gamma": search.best_params_["svm__estimator__gamma"]}
-    return {"svm": pickle.dumps(search.best_estimator_), "svm_params": chosen}
+    return {"svm": svm_arrays(search.best_estimator_), "svm_params": chosen}
+
+
+def svm_arrays(pipeline: Pipeline) -> dict[str, Any]:
+    """The fitted pipeline as numbers and arrays: scaler, rescale factor, kernel and one binary machine per class."""
+    scaler, ovr = pipeline.named_steps["standardise"], pipeline.named_steps["svm"]
+    if list(ovr.classes_) != list(range(len(ovr.classes_))):
+        raise ValueError(f"SVM targets must be the class indices 0..C-1, got {list(ovr.classes_)}")
+    first = ovr.estimators_[0]
+    machines = [
+        {"support_vectors": machine.support_vectors_, "dual_coef": machine.dual_coef_[0], "intercept": float(machine.intercept_[0])}
+        for machine in ovr.estimators_
+    ]
+    return {
+        "mean": scaler.mean_, "scale": scaler.scale_, "factor": float(pipeline.named_steps["rescale"].kw_args["factor"]),
+        "kernel": first.kernel, "gamma": float(first._gamma), "coef0": float(first.coef0), "degree": int(first.degree),
+        "machines": machines,
+    }
+
+
+def kernel_matrix(x: np.ndarray, support: np.ndarray, svm: dict[str, Any]) -> np.ndarray:
+    """``K(x_i, sv_j)`` as scikit-learn's SVC computes it for the stored kernel."""
+    if svm["kernel"] == "rbf":
+        distances = (x**2).sum(1)[:, None] + (support**2).sum(1)[None, :] - 2.0 * x @ support.T
+        return np.exp(-svm["gamma"] * np.maximum(distances, 0.0))
+    products = x @ support.T
+    if svm["kernel"] == "sigmoid":
+        return np.tanh(svm["gamma"] * products + svm["coef0"])
+    if svm["kernel"] == "poly":
+        return (svm["gamma"] * products + svm["coef0"]) ** svm["degree"]
+    if svm["kernel"] == "linear":
+        return products
+    raise ValueError(f"unknown SVM kernel {svm['kernel']!r} in the checkpoint")
 
 
 def svm_scores(features: np.ndarray, stored: dict[str, Any]) -> np.ndarray:
     """One-vs-rest decision values ``[N, C]``, columns in training class order."""
-    return pickle.loads(stored["svm"]).decision_function(features).astype(np.float32)
+    svm = stored["svm"]
+    if not isinstance(svm, dict):
+        raise ValueError("checkpoint holds a pickled SVM from an older version; retrain it: python -m baselines train --retrain")
+    x = (np.asarray(features, np.float64) - svm["mean"]) / svm["scale"] * svm["factor"]
+    columns = [kernel_matrix(x, np.asarray(m["support_vectors"], np.float64), svm) @ np.asarray(m["dual_coef"], np.float64) + m["intercept"]
+               for m in svm["machines"]]
+    return np.stack(columns, axis=1).astype(np.float32)

@@ -9,6 +9,12 @@ Every class the spec names must have a non-empty folder (in every split
 folder), and every folder must be a class the spec names, so a renamed or
 missing class is caught when the benchmark is built rather than as a
 silently different protocol.
+
+With ``noisy_folder`` (``noisy/train`` for Lagunas and Garces, whose noisy set
+of §4.2 is published beside the curated one, one folder per ImageNet class
+name, 826 of them) that tree's images are read too, when the release has it,
+as the ``noisy`` split: training material under its own class names (any
+folder name counts, wrong labels included), never held out.
 """
 
 from __future__ import annotations
@@ -27,13 +33,15 @@ from datasets.adapters.image_files import (
     require_folder,
     write_png,
 )
-from datasets.manifest import SPLITS, ManifestItem
+from datasets.manifest import NOISY_SPLIT, SPLITS, ManifestItem
 
 
 class FolderPerClassOptions(ImageFolderOptions):
-    """``split_folders``: split name (``train``, ``test``) -> its folder under the root; empty: one tree, no split."""
+    """``split_folders``: split name (``train``, ``test``) -> its folder under the root; empty: one tree, no split.
+    ``noisy_folder``: a tree of class folders read, when present, as the ``noisy`` training-only split."""
 
     split_folders: dict[str, str] = Field(default_factory=dict)
+    noisy_folder: str = ""
 
     @field_validator("split_folders")
     @classmethod
@@ -58,6 +66,8 @@ def read_folder_per_class(
         sources += [
             (split, name, path) for name in classes for path in _class_images(tree / name, name, options.extensions, layout)
         ]
+    if options.noisy_folder and (root / options.noisy_folder).is_dir():
+        sources += _noisy_sources(root / options.noisy_folder, options.extensions)
     items = []
     for split, class_name, path in tqdm(sources, desc=f"reading {root.name}", unit="img", disable=None):
         relative = path.relative_to(root).as_posix()
@@ -65,6 +75,12 @@ def read_folder_per_class(
         written = write_png(folder, item_id, read_image(path))
         items.append(ManifestItem(id=item_id, path=written, split=split, label=class_name))
     return items
+
+
+def _noisy_sources(tree: Path, extensions: list[str]) -> list[tuple[str, str, Path]]:
+    """Every image of every class folder under ``tree``, labelled by its folder's name, in the noisy split."""
+    folders = sorted(path for path in tree.iterdir() if path.is_dir() and not path.name.startswith("."))
+    return [(NOISY_SPLIT, folder.name, path) for folder in folders for path in list_images(folder, extensions)]
 
 
 def _reject_unknown_folders(tree: Path, classes: list[str]) -> None:

@@ -10,6 +10,8 @@ on white, tinted, badge or confetti backgrounds, with random pose, palette
 and an occasional sticker covering part of the object. The spec's
 ``nuisances`` block (``glyph_nuisances``) adds what makes the stand-in as hard
 as the paper's clip art; with the block left out the images are unchanged.
+Its ``noisy`` block (``glyph_noisy``) adds the paper's noisy training set,
+drawn the same way from its own random streams, in the ``noisy`` split.
 """
 
 from __future__ import annotations
@@ -27,29 +29,36 @@ from datasets.generators._draw import (
     Part,
     draw_parts,
     ellipse,
+    item_rng,
     jitter_colour,
+    opaque_id,
     pose_matrix,
     random_colour,
     rounded_rect,
     shade,
     solid,
+    write_png,
 )
 import datasets.generators.glyph_nuisances as gn
-from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette
+from datasets.generators._glyph_shapes import CLASS_SHAPES, Palette, Shape
+from datasets.generators.glyph_noisy import EXTRA_PREFIX, NoisySet, extra_shape, noisy_classes, noisy_labels
 from datasets.generators.degrade import degrade_all
 from datasets.generators.toon_nuisances import design_variant
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.generators._per_class import PerClassParams, per_class_plan
-from datasets.manifest import ManifestItem
+from datasets.manifest import NOISY_SPLIT, ManifestItem
 
 NAME = "clipart_glyphs"
+NOISY_NAME = "clipart_glyphs_noisy"
 STYLES = ("flat", "icon", "duotone")
 
 
 class ClipartGlyphsParams(PerClassParams):
-    """``per_class`` images of ``size`` x ``size`` pixels for each class, with the ``nuisances`` that make them hard."""
+    """``per_class`` images of ``size`` x ``size`` pixels for each class, with the ``nuisances`` that make them hard,
+    and optionally the ``noisy`` training set (``glyph_noisy``)."""
 
     nuisances: gn.ClipartNuisances = gn.ClipartNuisances()
+    noisy: NoisySet | None = None
 
 
 def _hue_colour(hue: float, saturation: float, value: float) -> RGB:
@@ -124,10 +133,12 @@ def flat_with_sheen(rng: np.random.Generator, image: np.ndarray, shape: list[Par
     return np.round(out).astype(np.uint8)
 
 
-def _shape(rng: np.random.Generator, extra: np.random.Generator, class_name: str, palette: Palette, nuisances: gn.ClipartNuisances) -> list[Part]:
-    """The class's own shape or its look-alike family's, in one of ``designs`` designs."""
+def _shape(rng: np.random.Generator, extra: np.random.Generator, class_name: str, palette: Palette, nuisances: gn.ClipartNuisances) -> Shape:
+    """The class's own shape (an extra class's for the noisy set) or its look-alike family's, in one of ``designs`` designs."""
     if class_name in gn.FAMILY_OF and extra.random() < nuisances.lookalike:
         shape = gn.lookalike_shape(extra, palette, class_name)
+    elif class_name.startswith(EXTRA_PREFIX):
+        shape = extra_shape(class_name, rng, palette)
     else:
         shape = CLASS_SHAPES[class_name](rng, palette)
     return design_variant(shape, int(extra.integers(nuisances.designs)))
@@ -175,7 +186,31 @@ def plan(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Pat
     return per_class_plan(NAME, partial(render, nuisances=params.nuisances), CLASS_SHAPES, params, classes, seed, folder)
 
 
-@register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams, classes=CLASS_SHAPES)
+def noisy_item(
+    params: ClipartGlyphsParams, names: list[str], drawn: np.ndarray, labelled: np.ndarray, seed: int, folder: Path, index: int
+) -> ManifestItem:
+    """Noisy image ``index``: drawn as class ``drawn[index]``, labelled ``labelled[index]``, in the ``noisy`` split."""
+    item_id = opaque_id(NOISY_NAME, seed, index)
+    size = params.noisy.size if params.noisy is not None and params.noisy.size is not None else params.size
+    image = render(item_rng(seed, NOISY_NAME, index), names[drawn[index]], size, params.nuisances)
+    return ManifestItem(id=item_id, path=write_png(folder, item_id, image), split=NOISY_SPLIT, label=names[labelled[index]])
+
+
+def noisy_plan(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> tuple[int, ItemMaker]:
+    """The items of the spec's ``noisy`` block."""
+    if params.noisy is None:
+        raise ValueError(f"{NAME}: the spec has no noisy block")
+    names = noisy_classes(classes, params.noisy)
+    drawn, labelled = noisy_labels(params.noisy.per_class * len(names), len(names), params.noisy.label_noise, seed)
+    return len(drawn), partial(noisy_item, params, names, drawn, labelled, seed, folder)
+
+
+def generate_noisy(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
+    """The noisy training set of the spec's ``noisy`` block; none without one."""
+    return make_all(noisy_plan, params, classes, seed, folder, desc=NOISY_NAME) if params.noisy is not None else []
+
+
+@register_generator(NAME, tasks=("classification",), params=ClipartGlyphsParams, classes=CLASS_SHAPES, noisy=generate_noisy)
 def generate(params: ClipartGlyphsParams, classes: list[str], seed: int, folder: Path) -> list[ManifestItem]:
     """``per_class`` images of every class in ``classes``, each drawn by its name."""
     return make_all(plan, params, classes, seed, folder, desc=NAME)

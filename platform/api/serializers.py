@@ -87,13 +87,15 @@ class SubmissionSerializer(serializers.ModelSerializer):
     benchmark = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     protocol_hash = serializers.CharField(source="protocol.protocol_hash", read_only=True)
     owner = serializers.CharField(source="owner.get_username", read_only=True)
+    team = serializers.CharField(source="team.name", read_only=True)
     result = serializers.SerializerMethodField()
     log_tail = serializers.SerializerMethodField()
 
     class Meta:
         model = Submission
-        fields = ["id", "benchmark", "protocol_hash", "owner", "kind", "image_ref", "resolved_ref", "method_name",
-                  "description", "paper_url", "code_url", "is_public", "is_baseline", "status", "status_reason", "created",
+        fields = ["id", "benchmark", "protocol_hash", "owner", "team", "kind", "image_ref", "resolved_ref", "method_name",
+                  "description", "paper_url", "code_url", "is_public", "is_baseline", "chosen", "status", "status_reason",
+                  "created",
                   "started_at", "finished_at", "attempts", "result", "log_tail"]
         read_only_fields = fields
 

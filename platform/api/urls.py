@@ -14,8 +14,10 @@ urlpatterns = [
     path("submissions/", views.SubmissionListCreate.as_view(), name="api-submissions"),
     path("submissions/<int:pk>/", views.SubmissionDetail.as_view(), name="api-submission"),
     path("submissions/<int:pk>/cancel/", views.SubmissionCancel.as_view(), name="api-submission-cancel"),
+    path("submissions/<int:pk>/entry/", views.SubmissionEntry.as_view(), name="api-submission-entry"),
     path("uploads/", uploads.UploadCreate.as_view(), name="api-uploads"),
     path("uploads/<uuid:pk>/", uploads.UploadDetail.as_view(), name="api-upload"),
     path("uploads/<uuid:pk>/complete/", uploads.UploadComplete.as_view(), name="api-upload-complete"),
     path("teams/", include("teams.api_urls")),
+    path("", include("api.phases")),
 ]

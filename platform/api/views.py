@@ -37,6 +37,7 @@ from benchmarks.models import Benchmark
 from benchmarks.views import bundle_response, selected_protocol
 from leaderboards.table import leaderboard_table, row_record, rows_csv, table_csv
 from submissions import access, actions
+from submissions.actions import NotInTeam
 from submissions.models import Submission
 from submissions.quota import QuotaExceeded
 from submissions.services import RetryLater, SubmissionRefused, create_submission
@@ -119,7 +120,8 @@ class BundleDownload(APIView):
 
 
 class Leaderboard(APIView):
-    """Ranked public results of one protocol version, every metric with its 95% interval."""
+    """Ranked public results of one protocol version, every metric with its 95% interval: one row per team
+    (its entry under the benchmark's entry rule) and one per baseline, or with ``view=all`` every submission."""
 
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -128,6 +130,8 @@ class Leaderboard(APIView):
         parameters=[
             OpenApiParameter("sort", str, description="metric to sort by (default: the spec's rank_by)"),
             OpenApiParameter("version", str, description="protocol hash prefix (default: current)"),
+            OpenApiParameter("view", str, enum=["teams", "all"],
+                             description="teams (default): one row per team by the entry rule; all: every submission"),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
         responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
@@ -135,12 +139,15 @@ class Leaderboard(APIView):
     def get(self, request: Request, slug: str) -> Response:
         benchmark = get_object_or_404(Benchmark, slug=slug)
         protocol = selected_protocol(benchmark, request.query_params.get("version", ""))
-        table = leaderboard_table(benchmark, protocol, request.query_params.get("sort"), page_size=None)
+        table = leaderboard_table(benchmark, protocol, request.query_params.get("sort"), page_size=None,
+                                  view=request.query_params.get("view"))
         if request.accepted_renderer.format == "csv":
             return Response(table_csv(table), content_type="text/csv; charset=utf-8")
         return Response({
             "benchmark": benchmark.slug,
             "protocol_hash": protocol.protocol_hash if protocol else None,
+            "view": table.view,
+            "entry_rule": table.rule.value,
             "sort": table.sort,
             "columns": [{"name": c.name, "higher_is_better": c.higher_is_better} for c in table.columns],
             "rows": [row_record(row, table.columns) for row in table.rows],
@@ -227,3 +234,40 @@ class SubmissionCancel(generics.GenericAPIView):
         cancelled = actions.cancel(submission, by_staff=submission.owner_id != request.user.pk)
         body = SubmissionSerializer(submission, context={"request": request}).data
         return Response(body, status=status.HTTP_200_OK if cancelled else status.HTTP_409_CONFLICT)
+
+
+class SubmissionEntry(generics.GenericAPIView):
+    """POST: make the submission its team's chosen entry on its benchmark and protocol; DELETE: unmark it.
+
+    Any member of the submission's team may; others get 403 with one line.
+    """
+
+    authentication_classes = TOKEN_OR_SESSION
+    permission_classes = [IsAuthenticated]
+    serializer_class = SubmissionSerializer
+    queryset = Submission.objects.select_related("benchmark", "protocol", "owner", "team", "result")
+
+    def get_object(self) -> Submission:
+        submission = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        if not access.can_view(self.request.user, submission):
+            raise NotFound("no such submission")
+        return submission
+
+    @extend_schema(request=None, responses={200: SubmissionSerializer, 400: OpenApiResponse(description="refused"),
+                                            403: OpenApiResponse(description="not a member of the team")})
+    def post(self, request: Request, pk: int) -> Response:
+        return self._choose(request, chosen=True)
+
+    @extend_schema(request=None, responses={200: SubmissionSerializer, 403: OpenApiResponse(description="not a member")})
+    def delete(self, request: Request, pk: int) -> Response:
+        return self._choose(request, chosen=False)
+
+    def _choose(self, request: Request, chosen: bool) -> Response:
+        submission = self.get_object()
+        try:
+            actions.choose_entry(submission, request.user, chosen)
+        except NotInTeam as exc:
+            return Response({"error": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except SubmissionRefused as exc:
+            return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(SubmissionSerializer(submission, context={"request": request}).data)

@@ -8,6 +8,11 @@ and results keep pointing at the version they were scored under.
 ``Benchmark.task`` holds a registered task type's name (``evaluator.tasks``)
 without a fixed list of choices, so a new task type needs no migration; the
 specs it comes from are checked against the registry when they are loaded.
+
+A ``Phase`` is one competition phase (``datasets.phases``). The spec declares
+it and ``sync_benchmarks`` creates it the first time it sees it; from then on
+its dates, quotas, visibility, entry rule and wording are the hosts' and no
+sync changes them (``benchmarks.phases`` holds the hosts' actions).
 """
 
 from __future__ import annotations
@@ -16,10 +21,15 @@ import json
 from functools import cached_property, lru_cache
 from typing import Any
 
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from datasets.phases import EntryRule, Inputs, Visibility, first_overlap
 from datasets.spec import spec_from_record
 from datasets.spec_models import BenchmarkSpec
+from evaluator.kinds import SubmissionKind
 from evaluator.tasks import TASKS, TaskWords
 
 
@@ -75,6 +85,12 @@ class ProtocolVersion(models.Model):
     version = models.PositiveIntegerField(help_text="The spec's own version number")
     spec_hash = models.CharField(max_length=64)
     protocol_hash = models.CharField(max_length=64)
+    results_moved_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="results_moved_from",
+        help_text="The version this one's submissions and results were moved to: the same data and truth "
+                  "under a new spec hash",
+    )
+    moved_note = models.CharField(max_length=300, blank=True, help_text="When and why the results moved")
     profile = models.CharField(max_length=20, default="default")
     source = models.CharField(max_length=20, default="synthetic", help_text="synthetic or real data")
     spec = models.JSONField(help_text="The spec this protocol was frozen from")
@@ -103,6 +119,75 @@ class ProtocolVersion(models.Model):
     def typed_spec(self) -> BenchmarkSpec:
         """The spec this protocol was frozen from, as the typed model."""
         return parsed_spec(self.spec, f"protocol {self.short_hash}")
+
+
+def _choices(enum: type) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class PhaseState(models.TextChoices):
+    UPCOMING = "upcoming", "upcoming"
+    OPEN = "open", "open"
+    CLOSED = "closed", "closed"
+
+
+class Phase(models.Model):
+    """One phase of a benchmark's competition; ``split`` (the held-out part it scores) is protocol, the rest
+    are settings its hosts own. Dates are stored in UTC."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="phases")
+    slug = models.SlugField(max_length=50)
+    title = models.CharField(max_length=200)
+    split = models.CharField(max_length=50, help_text="The held-out part this phase scores (from the spec)")
+    opens = models.DateTimeField()
+    closes = models.DateTimeField()
+    submissions_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="Per team; empty: no limit")
+    submissions_total = models.PositiveIntegerField(null=True, blank=True, help_text="Per team; empty: no limit")
+    leaderboard = models.CharField(max_length=20, choices=_choices(Visibility), default=Visibility.public.value)
+    entry = models.CharField(max_length=10, choices=_choices(EntryRule), default=EntryRule.best.value)
+    ladder_step = models.FloatField(default=0.01, help_text="The Ladder's step (leaderboard: ladder)")
+    revealed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a host showed a hidden-until-close leaderboard before its close"
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["benchmark", "opens", "slug"]
+        constraints = [models.UniqueConstraint(fields=["benchmark", "slug"], name="unique_phase_per_benchmark")]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark.slug}/{self.slug}"
+
+    def state(self, now: datetime) -> str:
+        if now < self.opens:
+            return PhaseState.UPCOMING
+        return PhaseState.OPEN if now < self.closes else PhaseState.CLOSED
+
+    @property
+    def inputs(self) -> str:
+        """``public`` or ``hidden``: whether the part it scores shows its inputs (protocol, from the spec)."""
+        hidden = self.benchmark.typed_spec.hidden_parts()
+        return Inputs.hidden.value if self.split in hidden else Inputs.public.value
+
+    def accepts(self, kind: str) -> bool:
+        """Whether a submission of ``kind`` (``evaluator.kinds``) may enter: a hidden part takes containers only."""
+        return self.inputs == Inputs.public.value or kind != SubmissionKind.PREDICTIONS
+
+    def clean(self) -> None:
+        """The admin's check: closes after opens, and no overlap with the benchmark's other phases."""
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError({"closes": f"closes ({self.closes.isoformat()}) must be after opens "
+                                              f"({self.opens.isoformat()})"})
+        overlap = self.overlap()
+        if overlap:
+            raise ValidationError({"closes": overlap})
+
+    def overlap(self) -> str:
+        """Why this phase's dates overlap another phase of its benchmark; '' when they do not."""
+        others = Phase.objects.filter(benchmark_id=self.benchmark_id).exclude(pk=self.pk)
+        windows = [(other.slug, other.opens, other.closes) for other in others] + [(self.slug, self.opens, self.closes)]
+        found = first_overlap(windows)
+        return found[2] if found else ""
 
 
 @lru_cache(maxsize=256)

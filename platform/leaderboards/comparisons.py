@@ -12,8 +12,9 @@ uses the interval-overlap rule for pairs without one):
 
 - ``compare_new_result``: once a result is stored, the task
   ``leaderboards.tasks.compare_neighbours`` compares the pairs its row forms
-  on every leaderboard metric (at most two per metric, and every stored
-  result costs a submission of the daily quota).
+  on every leaderboard metric, in the one-row-per-team view and the view of
+  every submission (at most four per metric, and every stored result costs
+  a submission of the team's daily quota).
 - ``compare_visible_neighbours``: the periodic maintenance pass compares the
   pairs made adjacent otherwise (a submission hidden, published or deleted),
   at most ``VISIBILITY_PAIRS_PER_DAY`` new pairs in any 24 hours involving one
@@ -48,7 +49,7 @@ from datasets.secret import BuildSecretError
 from datasets.spec_models import MetricSpec
 from evaluator.evidence_store import load_evidence
 from evaluator.scoring import CONFIDENCE, StatisticsSecretError, compare_evidence, recorded_statistics_seed
-from leaderboards.queries import leaderboard_metrics, ranked_submissions
+from leaderboards.queries import VIEWS, leaderboard_metrics, ranked_submissions
 from results.models import ComparisonState, ComparisonTrigger, PairedComparison, Result
 from submissions.models import Status, Submission
 
@@ -88,19 +89,21 @@ def stored_comparisons(metric: str, pairs: list[Pair]) -> dict[Key, PairedCompar
 
 
 def adjacent(protocol: ProtocolVersion, metric: str, scored: int | None = None) -> list[Neighbours]:
-    """Public rows next to each other on ``metric`` whose values are known and whose results have evidence.
+    """Public rows next to each other on ``metric``, in either view of the leaderboard (one row per team, or
+    every submission), whose values are known and whose results have evidence; each pair once.
 
     ``scored`` ranks that submission as finished (``ranked_submissions``).
     """
-    rows = list(ranked_submissions(protocol.benchmark, protocol, metric=metric, scored=scored).values_list(
-        "result__pk", "score", "result__evidence", "owner_id", "is_baseline"))
-    pairs = []
-    for upper, lower in zip(rows, rows[1:]):
-        if upper[1] is None or lower[1] is None or not (upper[2] and lower[2]):
-            continue
-        owners = frozenset(row[3] for row in (upper, lower) if not row[4])
-        pairs.append(Neighbours(upper[0], lower[0], owners))
-    return pairs
+    pairs: dict[Key, Neighbours] = {}
+    for view in VIEWS:
+        rows = list(ranked_submissions(protocol.benchmark, protocol, metric=metric, scored=scored, view=view)
+                    .values_list("result__pk", "score", "result__evidence", "owner_id", "is_baseline"))
+        for upper, lower in zip(rows, rows[1:]):
+            if upper[1] is None or lower[1] is None or not (upper[2] and lower[2]):
+                continue
+            owners = frozenset(row[3] for row in (upper, lower) if not row[4])
+            pairs.setdefault((upper[0], lower[0]), Neighbours(upper[0], lower[0], owners))
+    return list(pairs.values())
 
 
 def compare_new_result(result_id: int) -> int:

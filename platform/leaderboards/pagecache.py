@@ -8,7 +8,7 @@ WSGI application and keeps, per process, the status, headers and bytes of
 messages cookie and without an ``Authorization`` header. A page is served
 again only while the site's leaderboard version is unchanged: a stored,
 replaced or deleted result, a submission shown or hidden, a new or switched
-protocol and an edited benchmark all move it. Each process re-reads the
+protocol, an edited benchmark and a team's changed choice of entry all move it. Each process re-reads the
 version at most every ``TOONBENCH_PAGE_CACHE_RECHECK_S`` seconds, so a change
 shows within that window. A response that sets a cookie, or is anything but a
 200, is never kept. This is the site's one page cache: signed-in visitors'
@@ -17,7 +17,7 @@ pages (which carry their own name and submissions) are rendered fresh.
 A page is kept under the parameters that choose it, normalised as the view
 reads them (``canonical_query``): ``version`` as the full hash it selects,
 ``sort`` only when it names a leaderboard metric other than the rank metric,
-``page`` as a number clamped to the pages there are; everything else in the
+``view`` only when it is ``all``, ``page`` as a number clamped to the pages there are; everything else in the
 query string is dropped, and Django renders the page from that normalised
 query. So ``?r=1``, ``?r=2``, ``?sort=junk`` or ``?page=01`` are the same
 kept page, and no made-up query string can skip the cache or push real pages
@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import DatabaseError, connections
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
 from django.http import QueryDict, parse_cookie
 
 from benchmarks.models import Benchmark, ProtocolVersion
@@ -61,13 +61,14 @@ def site_version() -> tuple[Any, ...]:
     a paired test that a worker finishes moves them too."""
     values = MetricValue.objects.aggregate(newest=Max("id"), count=Count("id"))
     shown = Submission.objects.filter(status=Status.FINISHED, is_public=True).count()
+    chosen = Submission.objects.filter(chosen=True).aggregate(count=Count("id"), ids=Sum("id"))
     benchmarks = Benchmark.objects.aggregate(updated=Max("updated"), count=Count("id"))
     current = tuple(ProtocolVersion.objects.filter(is_current=True).order_by("id").values_list("id", flat=True))
     protocols = ProtocolVersion.objects.aggregate(newest=Max("id"))
     tests = PairedComparison.objects.filter(~Q(state=ComparisonState.PENDING)).aggregate(
         newest=Max("finished_at"), count=Count("id"))
-    return (values["newest"], values["count"], shown, benchmarks["updated"], benchmarks["count"], current,
-            protocols["newest"], tests["newest"], tests["count"])
+    return (values["newest"], values["count"], shown, chosen["count"], chosen["ids"], benchmarks["updated"],
+            benchmarks["count"], current, protocols["newest"], tests["newest"], tests["count"])
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def canonical_query(path: str, query: QueryDict, words: Vocabulary) -> str | Non
     sort = query.get("sort")
     if sort in words.sorts[slug][1:]:
         chosen.append(("sort", sort))
+    if query.get("view") == "all":
+        chosen.append(("view", "all"))
     page = min(page_number(query.get("page", "1")), words.pages.get(slug, 1))
     if page > 1:
         chosen.append(("page", str(page)))

@@ -1,8 +1,9 @@
-"""A leaderboard as a table: every metric of every ranked submission, with ties marked.
+"""A leaderboard as a table: every metric of every ranked row (a team's entry, a baseline, or with the
+``all`` view every submission), with ties marked.
 
 Ranking comes from ``leaderboards.queries.ranked_submissions`` (one indexed
 query); this module fetches one page of it plus the other metrics of those
-rows, and marks a row as tied with the row ranked just above it when a paired
+rows, and marks a row as tied with the row shown just above it when a paired
 test of the two on the same test items cannot tell them apart on the sorting
 metric (p >= 0.05, ``leaderboards.comparisons``), or when both have the same
 value. Building a table only reads stored tests (workers make them); where
@@ -21,7 +22,9 @@ from typing import Any
 
 from benchmarks.models import Benchmark, ProtocolVersion
 from leaderboards.comparisons import not_significant, stored_comparisons
-from leaderboards.queries import leaderboard_metrics, ranked_submissions
+from datasets.phases import EntryRule
+from leaderboards import queries
+from leaderboards.queries import leaderboard_metrics, ranked_submissions, view_name
 from results.models import MetricValue, PairedComparison, Result
 from submissions.models import Submission
 
@@ -87,6 +90,8 @@ class Table:
     total: int = 0
     page: int = 1
     pages: int = 1
+    view: str = "teams"
+    rule: EntryRule = EntryRule.best
 
 
 def intervals_overlap(first: Cell, second: Cell) -> bool:
@@ -122,16 +127,19 @@ def leaderboard_table(
     sort: str | None = None,
     page: int = 1,
     page_size: int | None = PAGE_SIZE,
+    view: str | None = None,
 ) -> Table:
-    """One page of the public leaderboard (``page_size=None``: every row), sorted by ``sort``."""
+    """One page of the public leaderboard (``page_size=None``: every row), sorted by ``sort``: one row per
+    team, or every submission with ``view="all"``."""
     protocol = protocol or benchmark.current_version()
     metric = sort_metric(benchmark, sort)
     columns = [Column(name, benchmark.higher_is_better(name)) for name in leaderboard_metrics(benchmark)]
-    table = Table(benchmark=benchmark, protocol=protocol, sort=metric, columns=columns)
+    table = Table(benchmark=benchmark, protocol=protocol, sort=metric, columns=columns, view=view_name(view),
+                  rule=queries.entry_rule(benchmark))
     if protocol is None:
         return table
-    ranked = ranked_submissions(benchmark, protocol, metric=metric)
-    table.total = ranked.count()
+    ranked = ranked_submissions(benchmark, protocol, metric=metric, view=table.view, rule=table.rule)
+    table.total = ranked.order_by().values("pk").count()
     # Rank only ids (a narrow window over every row), then load full rows for one page.
     ranking = ranked.values_list("pk", "rank")
     if page_size is None:
@@ -192,14 +200,14 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 def _submissions(submission_ids: list[int]) -> dict[int, Submission]:
-    """The listed submissions with owner and result, without the heavy text and JSON fields."""
+    """The listed submissions with owner, team and result, without the heavy text and JSON fields."""
     found: dict[int, Submission] = {}
     for chunk in _chunks(submission_ids):
         rows = (
             Submission.objects.filter(pk__in=chunk)
-            .select_related("owner", "result")
-            .only("pk", "method_name", "paper_url", "code_url", "is_baseline", "created", "owner__username",
-                  "result__comparable", "result__evidence")
+            .select_related("owner", "team", "result")
+            .only("pk", "method_name", "paper_url", "code_url", "is_baseline", "kind", "chosen", "created",
+                  "owner__username", "team__name", "team__personal_for", "result__comparable", "result__evidence")
         )
         found.update((submission.pk, submission) for submission in rows)
     return found
@@ -235,6 +243,7 @@ def row_record(row: Row, columns: list[Column]) -> dict[str, Any]:
         "submission": submission.pk,
         "method": submission.method_name,
         "submitter": submission.owner.get_username(),
+        "team": None if submission.is_baseline else submission.team.name,
         "baseline": submission.is_baseline,
         "paper_url": submission.paper_url,
         "code_url": submission.code_url,
@@ -246,6 +255,10 @@ def row_record(row: Row, columns: list[Column]) -> dict[str, Any]:
     }
 
 
+RECORD_FIELDS = ("rank", "tied_with_above", "p_vs_above", "submission", "method", "submitter", "team", "baseline",
+                 "paper_url", "code_url", "submitted")
+
+
 def table_csv(table: Table) -> str:
     """The table as CSV: one column per metric plus its interval bounds.
 
@@ -253,14 +266,13 @@ def table_csv(table: Table) -> str:
     spreadsheet formula injection (``safe_csv_cell``); the numbers are
     written by this module and left as they are.
     """
-    header = ["rank", "tied_with_above", "p_vs_above", "submission", "method", "submitter", "baseline", "paper_url",
-              "code_url", "submitted"]
+    header = [*RECORD_FIELDS]
     for column in table.columns:
         header += [column.name, f"{column.name}_ci_low", f"{column.name}_ci_high"]
     lines = [[safe_csv_cell(name) for name in header]]
     for row in table.rows:
         record = row_record(row, table.columns)
-        line = [safe_csv_cell(_csv_text(record[key])) for key in header[:10]]
+        line = [safe_csv_cell(_csv_text(record[key])) for key in RECORD_FIELDS]
         for cell in row.cells:
             line += [_csv_number(cell.value), _csv_number(cell.low), _csv_number(cell.high)]
         lines.append(line)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("benchmarks/<slug:slug>/", views.benchmark_detail, name="benchmark"),
     path("benchmarks/<slug:slug>/leaderboard.csv", views.leaderboard_csv, name="leaderboard_csv"),
+    path("teams/<str:name>/", views.team_page, name="team"),
 ]

@@ -1,5 +1,6 @@
 """Pages that show leaderboards: the home page (each benchmark's best entry), a benchmark's page (its
-protocol and leaderboard) and the leaderboard's CSV export."""
+protocol and leaderboard: one row per team, or every submission with ``?view=all``), the leaderboard's CSV
+export, and a team's page with the team's public entries."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from benchmarks.bundles import role_counts
 from benchmarks.models import Benchmark, ProtocolVersion
 from benchmarks.views import selected_protocol
 from datasets.spec_models import SplitSection
+from leaderboards.queries import ranked_submissions
 from leaderboards.table import Cell, best_entry, leaderboard_table, sort_metric, table_csv
-from submissions.models import Submission
+from results.models import MetricValue
+from submissions.models import Status, Submission
+from teams.models import Team
+from teams.views import team_page_context
+
+TEAM_ENTRIES_SHOWN = 200
 
 
 def split_words(split: SplitSection) -> str:
@@ -55,7 +63,7 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
     sort, page = sort_metric(benchmark, request.GET.get("sort")), page_number(request)
-    table = leaderboard_table(benchmark, protocol, sort, page)
+    table = leaderboard_table(benchmark, protocol, sort, page, view=request.GET.get("view"))
     spec = protocol.typed_spec if protocol is not None else benchmark.typed_spec
     context = {
         "benchmark": benchmark,
@@ -71,17 +79,58 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "task": benchmark.task_words,
         "table": table,
         "sort": sort,
+        "entry_rule": table.rule.value,
     }
     return render(request, "benchmarks/detail.html", context)
-
-
 
 
 def leaderboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
-    table = leaderboard_table(benchmark, protocol, request.GET.get("sort"), page_size=None)
+    table = leaderboard_table(benchmark, protocol, request.GET.get("sort"), page_size=None,
+                              view=request.GET.get("view"))
     response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
     version = protocol.short_hash if protocol is not None else "none"
     response["Content-Disposition"] = f'attachment; filename="{slug}-leaderboard-{version}.csv"'
     return response
+
+
+@dataclass
+class TeamEntry:
+    """One public finished submission of a team, its value on its benchmark's rank metric, and whether it is
+    the team's row on the current leaderboard."""
+
+    submission: Submission
+    metric: str
+    value: float | None
+    is_row: bool
+
+
+def team_entries(team: Team, limit: int = TEAM_ENTRIES_SHOWN) -> list[TeamEntry]:
+    """The team's public finished submissions, newest first (at most ``limit``)."""
+    submissions = list(
+        Submission.objects.filter(team=team, is_public=True, status=Status.FINISHED, is_baseline=False)
+        .select_related("benchmark", "protocol").defer("log_tail").order_by("-created")[:limit]
+    )
+    benchmarks = {submission.benchmark_id: submission.benchmark for submission in submissions}
+    values = dict(
+        ((submission_id, name), value) for submission_id, name, value in MetricValue.objects.filter(
+            submission_id__in=[submission.pk for submission in submissions],
+            name__in={benchmark.rank_by for benchmark in benchmarks.values()},
+        ).values_list("submission_id", "name", "value")
+    )
+    rows = {pk for benchmark in benchmarks.values()
+            for pk in ranked_submissions(benchmark).filter(team=team).values_list("pk", flat=True)}
+    return [
+        TeamEntry(submission, submission.benchmark.rank_by,
+                  values.get((submission.pk, submission.benchmark.rank_by)), submission.pk in rows)
+        for submission in submissions
+    ]
+
+
+@require_GET
+def team_page(request: HttpRequest, name: str) -> HttpResponse:
+    """A team's page: its members and its public entries."""
+    context = team_page_context(name)
+    context["entries"] = team_entries(context["team"])  # type: ignore[arg-type]
+    return render(request, "teams/team.html", context)

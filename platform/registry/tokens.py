@@ -107,15 +107,15 @@ def granted(principal: Principal, scope: Scope) -> tuple[str, ...]:
     return tuple(action for action in scope.actions if action in allowed)
 
 
-def mint(subject: str, access: list[dict[str, Any]], now: float | None = None) -> str:
-    """A signed token for ``subject`` with the given ``access`` list (the spec's claim set)."""
+def mint(subject: str, access: list[dict[str, Any]], now: float | None = None, ttl_s: float | None = None) -> str:
+    """A signed token for ``subject`` with the given ``access`` list (the spec's claim set), valid ``ttl_s`` (default: the setting)."""
     key, key_id = signing_key()
     issued = int(now if now is not None else time.time())
     claims = {
         "iss": settings.TOONBENCH_REGISTRY_ISSUER,
         "sub": subject,
         "aud": settings.TOONBENCH_REGISTRY_SERVICE,
-        "exp": issued + int(settings.TOONBENCH_REGISTRY_TOKEN_TTL_S),
+        "exp": issued + int(ttl_s if ttl_s is not None else settings.TOONBENCH_REGISTRY_TOKEN_TTL_S),
         "nbf": issued,
         "iat": issued,
         "jti": uuid.uuid4().hex,

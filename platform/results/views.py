@@ -36,6 +36,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plots": [(name, plot_title(name)) for name in disclosure.visible_plots(request.user, result)] if result else [],
         "show_log": access.can_see_logs(request.user, submission),
         "can_manage": access.can_manage(request.user, submission),
+        "can_choose": access.can_choose(request.user, submission),
         "poll_seconds": ACTIVE_POLL_SECONDS,
     }
     return render(request, "submissions/detail.html", context)

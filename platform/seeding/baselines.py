@@ -1,9 +1,14 @@
 """Put every bundled baseline on its benchmark's current leaderboard.
 
-Baselines go through the same path as users' submissions: a ``local``
-submission (the baseline's predict command) flagged as baseline, queued and
-evaluated by the worker. Checkpoints are trained first when missing and are
-reused on later runs (they are keyed by the protocol hash).
+Baselines go through the same path as users' submissions. Where a Docker
+engine and the platform registry answer (and the worker runs the Docker
+runner), each baseline is an ``image`` submission: its image is built and
+pushed to the baseline owner's namespace (``seeding.images``), pinned to its
+digest, pulled by the worker and run in the sandbox with the spec's limits.
+Elsewhere it falls back to a ``local`` submission (the baseline's predict
+command run by the worker's Python), whose description says so and which
+the leaderboard marks. Checkpoints are trained first when missing and are
+reused on later runs (they are keyed by the protocol hash), as are images.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from baselines.checkpoints import ensure_checkpoint
 from baselines.registry import Baseline, all_baselines
 from benchmarks.models import Benchmark
 from datasets.build import load_built
+from seeding.images import ImagePublisher, PublishFailed, image_publisher
 from submissions.models import Kind, Status, Submission
-from submissions.services import create_submission
+from submissions.services import SubmissionRefused, create_submission
 
 # A baseline already queued, running or finished on the current protocol is left alone;
 # one that failed or was cancelled is submitted again.
 KEPT_STATUSES = [Status.QUEUED, Status.RUNNING, Status.SCORING, Status.FINISHED]
+LOCAL_NOTE = ("Run as a local command by the worker's Python, outside the container sandbox: "
+              "no Docker engine and registry answered when it was submitted.")
 
 
 @dataclass
@@ -50,14 +58,27 @@ def ensure_baselines(
     *,
     benchmarks: list[str] | None = None,
     log: Callable[[str], None] = print,
+    publisher: ImagePublisher | None = None,
+    use_images: bool | None = None,
 ) -> BaselineReport:
-    """Train missing checkpoints and submit each baseline missing from its current protocol."""
+    """Train missing checkpoints and submit each baseline missing from its current protocol.
+
+    ``use_images`` None: images when ``image_publisher`` finds an engine and
+    the registry; False: local commands.
+    """
     report = BaselineReport()
     owner = baseline_owner()
+    if publisher is None and use_images is not False:
+        publisher, reason = image_publisher(log)
+        if publisher is None:
+            log(f"baselines run as local commands: {reason}")
     for baseline in all_baselines():
         if benchmarks and baseline.benchmark not in benchmarks:
             continue
-        outcome = _submit_if_missing(baseline, data_root, owner, log)
+        try:
+            outcome = _submit_if_missing(baseline, data_root, owner, log, publisher)
+        except (PublishFailed, SubmissionRefused) as error:
+            outcome = str(error)
         if outcome == "submitted":
             report.submitted.append(baseline.name)
         elif outcome == "present":
@@ -67,7 +88,8 @@ def ensure_baselines(
     return report
 
 
-def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable[[str], None]) -> str:  # noqa: ANN001
+def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable[[str], None],  # noqa: ANN001
+                       publisher: ImagePublisher | None) -> str:
     benchmark = Benchmark.objects.filter(slug=baseline.benchmark).first()
     protocol = benchmark.current_version() if benchmark else None
     if protocol is None:
@@ -75,6 +97,8 @@ def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable
     already = Submission.objects.filter(
         protocol=protocol, is_baseline=True, method_name=baseline.method, status__in=KEPT_STATUSES
     )
+    if publisher is not None:
+        already = already.filter(kind=Kind.IMAGE)  # a local run from a machine without an engine is redone as an image
     if already.exists():
         return "present"
     built = load_built(baseline.benchmark, data_root)
@@ -83,16 +107,13 @@ def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable
     if baseline.needs_training:
         log(f"training {baseline.name} on {baseline.benchmark} (reused on later runs)")
     checkpoint = ensure_checkpoint(baseline, built)
-    create_submission(
-        owner,
-        benchmark,
-        Kind.LOCAL,
-        baseline.method,
-        command=baseline.runner_command(checkpoint),
-        is_baseline=True,
-        description=baseline.summary,
-        paper_url=baseline.paper_url,
-        is_public=True,
-    )
+    details = {"is_baseline": True, "paper_url": baseline.paper_url, "is_public": True}
+    if publisher is not None:
+        reference = publisher.publish(baseline, checkpoint)
+        create_submission(owner, benchmark, Kind.IMAGE, baseline.method, image_ref=reference,
+                          description=baseline.summary, **details)
+    else:
+        create_submission(owner, benchmark, Kind.LOCAL, baseline.method, command=baseline.runner_command(checkpoint),
+                          description=f"{baseline.summary}\n\n{LOCAL_NOTE}", **details)
     log(f"submitted {baseline.name}")
     return "submitted"

@@ -1,7 +1,9 @@
-"""What a participant does with an existing submission: cancel, re-run, publish or hide.
+"""What a participant does with an existing submission: cancel, re-run, publish or hide, choose as the team's entry.
 
 Permission checks live in ``submissions.access``; these functions assume the
-caller may act. A re-run goes through ``submissions.services`` like any new
+caller may act on the submission (its owner or staff; for the team's entry,
+anyone) and refuse, with ``NotInTeam``, a caller who is not in the team the
+submission was made for. A re-run goes through ``submissions.services`` like any new
 submission, so there is one code path for pages and the API. A cancel is one
 conditional update: a worker running the job sees it at its next heartbeat
 (``jobs.evaluation``), and a job that ended first is left as it ended.
@@ -9,11 +11,20 @@ conditional update: a worker running the job sees it at its next heartbeat
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files import File
+from django.db import transaction
 from django.utils import timezone
 
+from submissions.access import team_refusal
 from submissions.models import FINAL_STATUSES, Status, Submission
 from submissions.services import SubmissionRefused, create_submission
+from teams.models import Team
+
+
+class NotInTeam(SubmissionRefused):
+    """The caller is not a member of the team the submission was made for."""
 
 
 def cancel_submission(submission: Submission, reason: str = "cancelled by its owner") -> bool:
@@ -36,8 +47,9 @@ def cancel(submission: Submission, by_staff: bool = False) -> bool:
 def rerun(submission: Submission) -> Submission:
     """A new submission with the same artefact and description, queued for evaluation.
 
-    Counts against the owner's daily quota like any submission. Only an
-    ended submission can be re-run. Raises ``SubmissionRefused`` or
+    Counts against the team's daily quota like any submission, and is for
+    the same team: refused once the owner has left it. Only an ended
+    submission can be re-run. Raises ``SubmissionRefused`` or
     ``QuotaExceeded``.
     """
     if not submission.is_final:
@@ -54,6 +66,7 @@ def rerun(submission: Submission) -> Submission:
         "resolved_ref": submission.resolved_ref,
         "command": submission.command or None,
         "is_baseline": submission.is_baseline,
+        "team": submission.team,
     }
     if not submission.artefact:
         return create_submission(submission.owner, submission.benchmark, submission.kind, submission.method_name,
@@ -64,6 +77,42 @@ def rerun(submission: Submission) -> Submission:
                                  artefact=artefact, **common, **details)
 
 
-def set_public(submission: Submission, is_public: bool) -> None:
-    Submission.objects.filter(pk=submission.pk).update(is_public=is_public)
-    submission.is_public = is_public
+def set_public(submission: Submission, is_public: bool, user: Any) -> None:
+    """Publish or hide; a hidden submission stops being its team's chosen entry. Staff may hide any."""
+    refusal = "" if user.is_staff else team_refusal(user, submission)
+    if refusal:
+        raise NotInTeam(refusal)
+    changes = {"is_public": is_public} if is_public else {"is_public": False, "chosen": False}
+    Submission.objects.filter(pk=submission.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(submission, name, value)
+
+
+def choose_entry(submission: Submission, user: Any, chosen: bool = True) -> None:
+    """Make ``submission`` its team's one chosen entry on its benchmark and protocol (or, with ``chosen=False``,
+    leave the team with none there); any member of the team may."""
+    refusal = team_refusal(user, submission)
+    if refusal:
+        raise NotInTeam(refusal)
+    if chosen and (submission.is_baseline or submission.status != Status.FINISHED or not submission.is_public):
+        raise SubmissionRefused(
+            f"submission #{submission.pk} is {_entry_state(submission)}; a team's entry must be one of its "
+            "finished public submissions"
+        )
+    with transaction.atomic():
+        # One choice at a time per team: the team's row lock orders members who choose at once.
+        list(Team.objects.select_for_update().filter(pk=submission.team_id).values_list("pk", flat=True))
+        same_board = Submission.objects.filter(team_id=submission.team_id, benchmark_id=submission.benchmark_id,
+                                               protocol_id=submission.protocol_id, chosen=True)
+        same_board.update(chosen=False)
+        if chosen:
+            Submission.objects.filter(pk=submission.pk).update(chosen=True)
+    submission.chosen = chosen
+
+
+def _entry_state(submission: Submission) -> str:
+    if submission.is_baseline:
+        return "a baseline"
+    if submission.status != Status.FINISHED:
+        return str(submission.status)
+    return "private"

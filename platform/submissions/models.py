@@ -20,6 +20,8 @@ from evaluator import kinds as kind_vocabulary
 from evaluator import status as status_vocabulary
 from evaluator.kinds import SubmissionKind
 from evaluator.status import JobStatus
+from teams.models import Team
+from teams.services import team_of
 
 Kind = models.TextChoices("Kind", [(kind.name, (kind.value, kind.label)) for kind in SubmissionKind])
 PARTICIPANT_KINDS = tuple(Kind(kind.value) for kind in kind_vocabulary.PARTICIPANT_KINDS)
@@ -42,6 +44,10 @@ def artefact_upload_path(submission: "Submission", filename: str) -> str:
 
 class Submission(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    team = models.ForeignKey(
+        Team, on_delete=models.RESTRICT, related_name="submissions",
+        help_text="The team the owner entered as when submitting: quotas and leaderboard rows count per team",
+    )
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
     protocol = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="submissions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -58,6 +64,9 @@ class Submission(models.Model):
     code_url = models.URLField(max_length=500, blank=True)
     is_public = models.BooleanField(default=True)
     is_baseline = models.BooleanField(default=False)
+    chosen = models.BooleanField(
+        default=False, help_text="The team's chosen entry on this benchmark and protocol (entry rule 'chosen')",
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.TextField(blank=True)
@@ -80,11 +89,22 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["benchmark", "status"], name="submission_bench_status"),
             models.Index(fields=["owner", "benchmark", "created"], name="submission_owner_quota"),
+            models.Index(fields=["team", "benchmark", "created"], name="submission_team_quota"),
             models.Index(fields=["status", "heartbeat_at"], name="submission_status_heartbeat"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "benchmark", "protocol"], condition=models.Q(chosen=True),
+                                    name="submission_one_chosen_entry"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.method_name} on {self.benchmark_id and self.benchmark.slug} ({self.status})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """A submission stored without a team (the admin, fixtures) is its owner's team's, as at intake."""
+        if self.team_id is None and self.owner_id is not None:
+            self.team = team_of(self.owner)
+        super().save(*args, **kwargs)
 
     @property
     def is_final(self) -> bool:

@@ -1,8 +1,10 @@
 """Creating submissions: the one place the submit page, the API, chunked uploads and commands go through.
 
-``create_submission`` checks the current protocol, stores the artefact first,
-then, in one transaction, takes the owner's quota lock, checks the quota
-(``submissions.quota``) and saves the row. Once that commits,
+``create_submission`` checks the current protocol, enters the submission for
+the owner's team (``teams.services.team_of``; a re-run keeps the team of the
+submission it repeats, while the owner is still in it), stores the artefact
+first, then, in one transaction, takes the team's quota lock, checks the
+quota (``submissions.quota``) and saves the row. Once that commits,
 ``submission_stored`` is sent and the ``jobs`` app queues the evaluation
 (``jobs.apps``): intake never imports the job machinery.
 
@@ -30,6 +32,8 @@ from registry.policy import ImageRefused, pin_image
 from submissions.inputs import UploadRejected, check_input
 from submissions.models import FILE_KINDS, Kind, Submission
 from submissions.quota import QuotaExceeded, check_quota, reserve_submission
+from teams.models import Team
+from teams.services import is_member, team_of
 from uploads.chunked import UploadError, completed_file, create_upload, expiry_hours
 from uploads.models import ChunkedUpload
 
@@ -61,12 +65,14 @@ def create_submission(
     command: list[str] | None = None,
     is_baseline: bool = False,
     queue: bool = True,
+    team: Team | None = None,
     **details: Any,
 ) -> Submission:
     """Store a submission against the benchmark's current protocol and queue its job.
 
-    ``details`` are optional model fields (description, paper_url, code_url,
-    is_public). Raises ``QuotaExceeded`` or ``SubmissionRefused``.
+    The submission is the team's: ``team`` (a re-run's), else the owner's
+    team now. ``details`` are optional model fields (description, paper_url,
+    code_url, is_public). Raises ``QuotaExceeded`` or ``SubmissionRefused``.
     """
     if kind not in Kind.values:
         raise SubmissionRefused(f"unknown submission kind {kind!r} (expected one of {', '.join(Kind.values)})")
@@ -79,13 +85,15 @@ def create_submission(
         raise SubmissionRefused("an image submission needs an image reference (registry/name:tag)")
     if kind == Kind.LOCAL and not command:
         raise SubmissionRefused("a local submission needs a command")
+    team = entering_team(owner, team)
     if not is_baseline:
-        check_quota(owner, benchmark)
+        check_quota(team, benchmark)
     if kind == Kind.IMAGE:
         # What runs is the digest (a re-run passes the one it pinned), checked outside any transaction.
         resolved_ref = pinned_image(owner, resolved_ref or image_ref)
     submission = Submission(
         owner=owner,
+        team=team,
         benchmark=benchmark,
         protocol=protocol,
         kind=kind,
@@ -102,7 +110,7 @@ def create_submission(
     try:
         with transaction.atomic():
             if not is_baseline:
-                reserve_submission(owner, benchmark)
+                reserve_submission(team, benchmark)
             submission.save()
             if queue:
                 transaction.on_commit(partial(submission_stored.send, sender=Submission, submission_id=submission.pk))
@@ -111,6 +119,18 @@ def create_submission(
             submission.artefact.delete(save=False)
         raise
     return submission
+
+
+def entering_team(owner: AbstractBaseUser, team: Team | None = None) -> Team:
+    """The team a new submission by ``owner`` is for: ``team`` while they are in it, else their team now."""
+    if team is None:
+        return team_of(owner)
+    if not is_member(owner, team):
+        raise SubmissionRefused(
+            f"{owner.get_username()} is no longer in team {team.name!r}, which that submission was for; "
+            f"submit anew to enter as team {team_of(owner).name!r}"
+        )
+    return team
 
 
 def pinned_image(owner: AbstractBaseUser, reference: str) -> str:
@@ -130,7 +150,7 @@ def open_upload(
     if kind not in FILE_KINDS:
         raise UploadError(f"kind {kind!r} is not uploaded in chunks (expected one of {', '.join(FILE_KINDS)})")
     try:
-        check_quota(owner, benchmark)
+        check_quota(team_of(owner), benchmark)
     except QuotaExceeded as exc:
         raise UploadError(str(exc), status=429) from None
     return create_upload(owner, benchmark, kind, filename, total_bytes, sha256)

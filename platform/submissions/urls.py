@@ -9,4 +9,5 @@ urlpatterns = [
     path("submissions/<int:pk>/cancel/", views.cancel, name="cancel_submission"),
     path("submissions/<int:pk>/rerun/", views.rerun, name="rerun_submission"),
     path("submissions/<int:pk>/visibility/", views.set_visibility, name="submission_visibility"),
+    path("submissions/<int:pk>/entry/", views.choose_entry, name="submission_entry"),
 ]

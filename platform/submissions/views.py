@@ -1,4 +1,5 @@
-"""Submission pages: submit, my submissions, a submission's status poll, cancel, re-run, publish or hide.
+"""Submission pages: submit, my submissions, a submission's status poll, cancel, re-run, publish or hide,
+choose as the team's entry.
 
 A submission's own page, with its numbers and plots, is the ``results`` app's (``results.views``).
 """
@@ -19,6 +20,7 @@ from submissions.forms import SubmissionForm, open_benchmarks
 from submissions.models import Submission
 from submissions.quota import QuotaExceeded, remaining_submissions
 from submissions.services import RetryLater, SubmissionRefused, create_submission
+from teams.services import team_of
 from uploads.size_cap import install_size_cap, refusal_status
 
 
@@ -55,13 +57,15 @@ def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
         form = SubmissionForm(initial={"benchmark": request.GET.get("benchmark")})
     if refusal:
         form = SubmissionForm(initial={"benchmark": request.GET.get("benchmark")})
+    team = team_of(request.user)
     quotas = [
-        {"benchmark": benchmark, "remaining": remaining_submissions(request.user, benchmark),
+        {"benchmark": benchmark, "remaining": remaining_submissions(team, benchmark),
          "limit_mb": benchmark.typed_spec.limits.upload_mb}
         for benchmark in open_benchmarks()
     ]
     status = refusal_status(request) if refusal else (400 if request.method == "POST" else 200)
-    response = render(request, "submissions/submit.html", {"form": form, "refusal": refusal, "quotas": quotas},
+    response = render(request, "submissions/submit.html",
+                      {"form": form, "refusal": refusal, "quotas": quotas, "team": team},
                       status=429 if retry_after_s else status)
     if retry_after_s:
         response["Retry-After"] = str(retry_after_s)
@@ -138,8 +142,28 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
 def set_visibility(request: HttpRequest, pk: int) -> HttpResponse:
     submission = managed_submission(request, pk)
     make_public = request.POST.get("public") == "1"
-    actions.set_public(submission, make_public)
-    messages.success(request, f"Submission #{pk} is now {'public' if make_public else 'private'}.")
+    try:
+        actions.set_public(submission, make_public, request.user)
+    except SubmissionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Submission #{pk} is now {'public' if make_public else 'private'}.")
+    return redirect(_safe_next(request, pk))
+
+
+@require_POST
+@login_required
+def choose_entry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark (``chosen=1``) or unmark (``chosen=0``) the submission as its team's entry; any member may."""
+    submission = access.visible_submission(request, pk)
+    chosen = request.POST.get("chosen", "1") == "1"
+    try:
+        actions.choose_entry(submission, request.user, chosen)
+    except SubmissionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        done = "is now" if chosen else "is no longer"
+        messages.success(request, f"Submission #{pk} {done} the entry of team {submission.team.name}.")
     return redirect(_safe_next(request, pk))
 
 

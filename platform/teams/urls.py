@@ -1,3 +1,5 @@
+"""Team pages; a team's own page (``teams/<name>/``, named ``team``) is served by ``leaderboards.urls``."""
+
 from django.urls import path
 
 from teams import services, views
@@ -10,5 +12,4 @@ urlpatterns = [
     *(path(f"team/invitations/<int:pk>/{action}/", views.answer, {"action": action}, name=f"{action}_invitation")
       for action in services.ANSWERS),
     path("teams/", views.team_list, name="teams"),
-    path("teams/<str:name>/", views.team_page, name="team"),
 ]

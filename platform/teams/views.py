@@ -2,8 +2,10 @@
 
 Every change is a POST that calls ``teams.services``; a refusal shows its
 one line on your team page (400, or 403 when you may not act) and changes
-nothing. A team's page shows its members, and its ``entries`` block (the
-``teams/_entries.html`` partial) lists whatever ``entries`` the context holds.
+nothing. A team's page shows its members (``team_page_context``) and its
+entries; it is served by the ``leaderboards`` app, which knows the entries,
+and its ``entries`` block (the ``teams/_entries.html`` partial) lists the
+``entries`` the context holds.
 """
 
 from __future__ import annotations
@@ -103,9 +105,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/list.html", {"teams": teams})
 
 
-@require_GET
-def team_page(request: HttpRequest, name: str) -> HttpResponse:
+def team_page_context(name: str) -> dict[str, object]:
+    """What the page of the team ``name`` shows about the team itself; a 404 when no team has that name."""
     team = services.find_team(name)
     if team is None:
         raise Http404(f"no team named {name!r}")
-    return render(request, "teams/team.html", {"team": team, "members": services.members(team)})
+    return {"team": team, "members": services.members(team)}

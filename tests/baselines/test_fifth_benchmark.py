@@ -131,7 +131,7 @@ def test_a_baseline_trains_evaluates_and_predicts_on_it_by_name(
     data, checkpoints = str(workspace / "data"), str(tmp_path / "checkpoints")
     chosen = ["--benchmark", "pets", "--only", "toonnet-resnet", "--data", data, "--checkpoints", checkpoints]
     assert baselines_main(["train", *chosen]) == 0
-    checkpoint = Path(checkpoints) / "pets" / "toonnet-resnet" / f"{pets.protocol_hash}.pt"
+    checkpoint = Path(checkpoints) / "pets" / "toonnet-resnet" / f"{pets.protocol_hash}.npz"
     assert checkpoint.is_file()
 
     results = run_json(baselines_main, ["evaluate", *chosen, "--json"], capsys)

@@ -14,7 +14,9 @@ from datasets.registry import RegistryError
 def test_each_baseline_folder_has_its_entrypoint_dockerfile_and_functions(baseline) -> None:
     assert (baseline.folder / "predict.py").is_file()
     dockerfile = (baseline.folder / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:" in dockerfile and "/input" in dockerfile and "/output" in dockerfile
+    assert dockerfile.startswith("#") and "FROM ${RUNTIME}" in dockerfile
+    assert f'"/app/baselines/{baseline.package}/predict.py", "/input", "/output"' in dockerfile
+    assert ("COPY checkpoint.npz" in dockerfile) == baseline.needs_training
     assert callable(baseline.predict_fn)
     assert (baseline.train_fn is not None) == baseline.needs_training
     assert baseline.needs_training == (baseline.folder / "train.py").is_file()

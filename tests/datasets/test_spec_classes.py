@@ -28,22 +28,23 @@ from datasets.spec import SpecError, load_spec, ordered_slugs, spec_path
 
 BUNDLED_TOONNET = spec_path("toonnet")
 TOONNET_CLASSES = ["android robot", "car", "elephant", "dog", "flower", "cat", "bee", "penguin", "tree", "winnie bear", "panda", "cloud"]
-# The protocol of every bundled spec and profile, as the project has published it; an edit
-# that changes one of these changes a protocol version and must be deliberate.
+# The protocol of every bundled spec and profile, as the project has published it (wording, list
+# order, quotas, upload size and phases are settings, outside the hash); an edit that changes one
+# of these changes a protocol version and must be deliberate.
 SPEC_HASHES = {
-    ("cartoonization", "default"): "93eae1cfd49a4fe9f4d06af736b81991fac92a064db4bdf66a8864aac10d150d",
-    ("cartoonization", "tiny"): "1902b7a3f79d8dc3120303fea2b76f2f5a7798eca0e4b70172fc0eeb8fa94243",
+    ("cartoonization", "default"): "6e4d3da1e735941f3d09314657d96f9aed4a49e8bb719ec25e2bcd28c609d508",
+    ("cartoonization", "tiny"): "d880fc802d240c9b7fd5e343c0dfcb7a8035ff2ae424b0abc359e3931e35c10d",
     # icartoonface: per-probe galleries, 1,200 + 800 probe identities, enlarged rate 1.0 (new protocol);
     # the nuisances block (per-image recolouring, look-alike rate, box jitter, pose, occlusion, degradations)
-    ("icartoonface", "default"): "8613ae9dfb5bd5926883dcb9fb409c1a25f6e0bfff52d097b118bd64bb7e6c8f",
-    ("icartoonface", "official"): "90648f93ae98b7e0613430eef5c1b442020f18c53acd901d31f0162a02f20200",
-    ("icartoonface", "tiny"): "7b96e855cc1b9108b9a70d7f2434c2580d9703d9598adcb0fae61147b64cc0fa",
+    ("icartoonface", "default"): "f992d9e706199e057a83f8079d25fe9e6219365ac3e4392d331cd6894beb887d",
+    ("icartoonface", "official"): "4a1c3a8d182a7588db30966a0f9dfbd1279aaa2750dfaa9e06b982ca7657b221",
+    ("icartoonface", "tiny"): "94d70dd9988e533cf932805701cf93daf49fd22811cbfd1ec465e7fd7b57a1b8",
     # illustration: real builds keep the published curated/train + curated/val split (real_split)
-    ("illustration", "default"): "5ce1a559ce21c754f7d4c1eb06262906609181cf683430d89b86bc6d3d934ca4",
-    ("illustration", "tiny"): "fad112c6c31a86ef8464c28952a35d08a991234f8b8df644ad3422dd03d1b3bc",
+    ("illustration", "default"): "54b60688db2732cd0390d5e938aa382560763c18166bc3e163ec60386b25e73e",
+    ("illustration", "tiny"): "f1609cc97c685cc803659c68f0b0a7cf95d85f496653864efb71ef0e81cb28a7",
     # toonnet: the nuisances block (styles of §3.2/§3.4, designs, look-alikes, clutter, degradations)
-    ("toonnet", "default"): "6eaa33136ebccc6f5e7cc0f5e4a467e8dddba068319973a025c6b0092d3bb031",
-    ("toonnet", "tiny"): "247be7090800ae5934b287459ba5379efd53eefa52cef9aed36a91383746ba21",
+    ("toonnet", "default"): "4c034fc893183c9305db7e128a337317f97d4d870c24f3b62d2353684e0bdc23",
+    ("toonnet", "tiny"): "7706e129c4cb268f1f66c23b1ed76d0aed5d53edc1a56d3bb64477db5f48758c",
 }
 
 

@@ -17,7 +17,8 @@ from site_helpers import finished_submission
 
 pytestmark = pytest.mark.django_db
 
-EXPORTS = ["/benchmarks/toonnet/leaderboard.csv", "/api/benchmarks/toonnet/leaderboard/?format=csv"]
+# Every submission (``view=all``): the one-row-per-team view would show one method of each participant.
+EXPORTS = ["/benchmarks/toonnet/leaderboard.csv?view=all", "/api/benchmarks/toonnet/leaderboard/?format=csv&view=all"]
 HOSTILE_METHODS = {
     '=HYPERLINK("http://x","y")': '\'=HYPERLINK("http://x","y")',
     "+1+cmd|' /C calc'!A0": "'+1+cmd|' /C calc'!A0",
@@ -44,6 +45,7 @@ def test_formula_cells_are_quoted_in_every_export(client, toonnet, alice, bob, d
     assert {row["paper_url"] for row in hostile_rows} == {"'=HYPERLINK(\"http://evil.example\",\"paper\")"}
     assert {row["code_url"] for row in hostile_rows} == {"https://example.org/code"}
     assert {row["submitter"] for row in rows} == {"alice", "'-mallory"}
+    assert {row["team"] for row in rows} == {"alice", "'-mallory"}
     for row in rows:
         float(row["top1_error"])  # numbers are written as numbers, never quoted
         for cell in row.values():

@@ -1,4 +1,8 @@
-"""``ensure_baselines`` puts each bundled baseline on its current leaderboard once."""
+"""``ensure_baselines`` puts each bundled baseline on its current leaderboard once.
+
+These run without images (``use_images=False``): the local fallback. The
+image path, through a real engine and registry, is tests/registry/test_baseline_images_submitted.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from baselines.registry import all_baselines
 from benchmarks.sync import sync_benchmarks
 from datasets.build import build_benchmark
 from datasets.spec import load_spec
-from seeding.baselines import BASELINE_OWNER, ensure_baselines
+from seeding.baselines import BASELINE_OWNER, LOCAL_NOTE, ensure_baselines
 from submissions.models import Kind, Status, Submission
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -28,8 +32,8 @@ def expected_methods() -> set[str]:
     return {b.method for b in all_baselines() if b.benchmark == "cartoonization"}
 
 
-def test_it_submits_every_baseline_of_the_benchmark_as_a_flagged_local_submission(cartoonization: Path) -> None:
-    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None)
+def test_without_images_it_submits_every_baseline_as_a_flagged_local_submission_that_says_so(cartoonization: Path) -> None:
+    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, use_images=False)
 
     submissions = Submission.objects.filter(benchmark__slug="cartoonization")
     assert {s.method_name for s in submissions} == expected_methods()
@@ -39,12 +43,13 @@ def test_it_submits_every_baseline_of_the_benchmark_as_a_flagged_local_submissio
         assert submission.kind == Kind.LOCAL
         assert submission.owner.username == BASELINE_OWNER
         assert submission.command[1].endswith("predict.py")
+        assert submission.description.endswith(LOCAL_NOTE)
         assert submission.status == Status.QUEUED
 
 
 def test_a_second_run_submits_nothing_new(cartoonization: Path) -> None:
-    ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None)
-    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None)
+    ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, use_images=False)
+    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, use_images=False)
 
     assert report.submitted == []
     assert len(report.present) == len(expected_methods())
@@ -52,11 +57,11 @@ def test_a_second_run_submits_nothing_new(cartoonization: Path) -> None:
 
 
 def test_a_failed_baseline_is_submitted_again(cartoonization: Path) -> None:
-    ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None)
+    ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, use_images=False)
     failed = Submission.objects.filter(benchmark__slug="cartoonization").first()
     Submission.objects.filter(pk=failed.pk).update(status=Status.FAILED)
 
-    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None)
+    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, use_images=False)
 
     assert report.submitted == [b.name for b in all_baselines() if b.method == failed.method_name]
     assert Submission.objects.filter(method_name=failed.method_name).count() == 2
@@ -65,7 +70,7 @@ def test_a_failed_baseline_is_submitted_again(cartoonization: Path) -> None:
 def test_a_benchmark_without_a_built_protocol_is_skipped_with_the_reason(site: Settings, data_root: Path) -> None:
     sync_benchmarks(data_root, specs=[load_spec("illustration")])
 
-    report = ensure_baselines(data_root, benchmarks=["illustration"], log=lambda line: None)
+    report = ensure_baselines(data_root, benchmarks=["illustration"], log=lambda line: None, use_images=False)
 
     assert report.submitted == []
     assert report.skipped and all("no built protocol" in line for line in report.skipped)

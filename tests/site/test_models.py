@@ -19,6 +19,7 @@ from results.models import MetricValue, Result
 from submissions.models import Status, Submission
 from submissions.quota import QuotaExceeded, check_quota, remaining_submissions, submissions_in_window
 from submissions.services import SubmissionRefused, create_submission
+from teams.services import team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -62,18 +63,18 @@ def test_failed_and_cancelled_submissions_do_not_count_against_the_quota(
     for status in (Status.FAILED, Status.CANCELLED, Status.FAILED):
         make_submission(alice, toonnet, status)
     make_submission(bob, toonnet, Status.FINISHED)
-    assert submissions_in_window(alice, toonnet) == 4
-    assert remaining_submissions(alice, toonnet) == 1
-    assert remaining_submissions(bob, toonnet) == 4
+    assert submissions_in_window(team_of(alice), toonnet) == 4
+    assert remaining_submissions(team_of(alice), toonnet) == 1
+    assert remaining_submissions(team_of(bob), toonnet) == 4
 
 
 def test_submissions_older_than_a_day_free_their_quota(toonnet: Benchmark, alice: User) -> None:
     for _ in range(5):
         make_submission(alice, toonnet, Status.FINISHED)
     with pytest.raises(QuotaExceeded, match="5 submissions to toonnet"):
-        check_quota(alice, toonnet)
+        check_quota(team_of(alice), toonnet)
     Submission.objects.update(created=timezone.now() - timedelta(hours=24, minutes=1))
-    assert remaining_submissions(alice, toonnet) == 5
+    assert remaining_submissions(team_of(alice), toonnet) == 5
 
 
 def test_create_submission_refuses_over_quota_but_not_for_baselines(toonnet: Benchmark, alice: User) -> None:
@@ -121,12 +122,12 @@ def test_the_leaderboard_ranks_lower_error_first_and_hides_other_peoples_private
         save_result(submission, result_with(top1, top1 / 2, protocol_hash))
     make_submission(alice, toonnet, Status.RUNNING, method_name="unscored")
 
-    public = list(ranked_submissions(toonnet))
+    public = list(ranked_submissions(toonnet, view="all"))
     assert [s.method_name for s in public] == ["b", "c", "a", "nan"]
     assert [s.rank for s in public[:3]] == [1, 2, 3]
     assert public[0].score == pytest.approx(0.10)
     assert public[-1].score is None
-    as_bob = [s.method_name for s in ranked_submissions(toonnet, viewer=bob)]
+    as_bob = [s.method_name for s in ranked_submissions(toonnet, viewer=bob, view="all")]
     assert as_bob[:2] == ["private", "b"]
-    by_top3 = [s.method_name for s in ranked_submissions(toonnet, metric="top3_error")]
+    by_top3 = [s.method_name for s in ranked_submissions(toonnet, metric="top3_error", view="all")]
     assert by_top3 == ["b", "c", "a", "nan"]

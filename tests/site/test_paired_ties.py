@@ -6,7 +6,10 @@ and, once the result is committed, runs the comparisons task
 (``leaderboards.tasks.compare_neighbours``, at once here: Celery runs eagerly);
 the tiny toonnet split has 72 test items of 12 classes. Each submission's
 scores are built so that exactly the chosen items are top-1 hits. The data
-root holds the build secret, so the worker draws the keyed seed.
+root holds the build secret, so the worker draws the keyed seed. One
+participant makes the rows here, so the tables read are the view of every
+submission (``view=all``); the one-row-per-team view is tested in
+test_team_entries.py.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def test_outputs_that_differ_on_two_items_are_tied_with_the_stored_p_value(
     better = evaluated(alice, toonnet, better_scores, "better", tmp_path)
     worse = evaluated(alice, toonnet, worse_scores, "two items worse", tmp_path)
 
-    table = leaderboard_table(toonnet)
+    table = leaderboard_table(toonnet, view="all")
     assert [row.submission.pk for row in table.rows] == [better.pk, worse.pk]
     direct = direct_test(toonnet_built, better_scores, worse_scores)
     assert direct.difference == pytest.approx(-2 / 72) and direct.p_value >= 0.05
@@ -138,12 +141,12 @@ def test_outputs_that_differ_on_two_items_are_tied_with_the_stored_p_value(
     assert (stored.p_value, stored.method) == (direct.p_value, "bootstrap")
     assert (stored.difference, stored.low, stored.high) == pytest.approx((direct.difference, direct.low, direct.high))
 
-    html = client.get("/benchmarks/toonnet/").content.decode()
+    html = client.get("/benchmarks/toonnet/?view=all").content.decode()
     assert (f'title="top1_error: not significantly different from the entry above (paired test on the same '
             f'test items, p = {direct.p_value:.3g})">=</span>2') in html
-    record = client.get("/api/benchmarks/toonnet/leaderboard/").json()["rows"]
+    record = client.get("/api/benchmarks/toonnet/leaderboard/?view=all").json()["rows"]
     assert [(row["tied_with_above"], row["p_vs_above"]) for row in record] == [(False, None), (True, direct.p_value)]
-    export = client.get("/api/benchmarks/toonnet/leaderboard/?format=csv").content.decode()
+    export = client.get("/api/benchmarks/toonnet/leaderboard/?format=csv&view=all").content.decode()
     exported = list(csv.DictReader(io.StringIO(export)))
     assert [(row["tied_with_above"], row["p_vs_above"]) for row in exported] == [
         ("False", ""), ("True", repr(direct.p_value))]
@@ -161,7 +164,7 @@ def test_clearly_different_outputs_are_not_tied_although_their_intervals_overlap
     assert intervals_overlap(cell(better), cell(worse))  # the old rule would have called this a tie
     assert cell(better).high > cell(worse).low
 
-    row = leaderboard_table(toonnet).rows[1]
+    row = leaderboard_table(toonnet, view="all").rows[1]
     direct = direct_test(toonnet_built, better_scores, worse_scores)
     assert direct.difference == pytest.approx(-12 / 72) and direct.p_value < 0.01
     assert row.submission.pk == worse.pk and not row.tied_with_above and row.p_vs_above == direct.p_value
@@ -178,11 +181,11 @@ def test_a_result_without_evidence_falls_back_to_interval_overlap(
     PairedComparison.objects.all().delete()
     assert comparisons.compare_visible_neighbours() == 0
 
-    row = leaderboard_table(toonnet).rows[1]
+    row = leaderboard_table(toonnet, view="all").rows[1]
     assert row.tied_with_above and row.p_vs_above is None
     assert row.tie_fallback == "no per-item evidence stored for one of the two results"
     assert PairedComparison.objects.count() == 0
-    html = client.get("/benchmarks/toonnet/").content.decode()
+    html = client.get("/benchmarks/toonnet/?view=all").content.decode()
     assert ('title="top1_error: 95% interval overlaps the entry above (no per-item evidence stored for one of the '
             'two results; interval-overlap rule)">=</span>2') in html
     assert better.pk != worse.pk
@@ -206,13 +209,13 @@ def test_a_truncated_evidence_file_fails_the_comparison_once_and_the_page_falls_
 
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="leaderboards.comparisons"):
-        page = client.get("/benchmarks/toonnet/")
+        page = client.get("/benchmarks/toonnet/?view=all")
     assert page.status_code == 200 and not caplog.records  # stored: not tried again
     html = page.content.decode()
     assert "(the paired test could not be run; interval-overlap rule)\">=</span>2" in html
     stored = PairedComparison.objects.get(metric="top1_error")
     assert stored.state == ComparisonState.FAILED and stored.p_value is None and "BadZipFile" in stored.failure
-    row = leaderboard_table(toonnet).rows[1]
+    row = leaderboard_table(toonnet, view="all").rows[1]
     assert row.tied_with_above and row.p_vs_above is None
 
 
@@ -230,7 +233,7 @@ def test_a_comparison_that_raises_anything_is_stored_failed_and_the_page_renders
     assert worse.status == Status.FINISHED
     stored = PairedComparison.objects.get(metric="top1_error")
     assert (stored.state, stored.failure) == (ComparisonState.FAILED, "RuntimeError: the metric fell over")
-    page = client.get("/benchmarks/toonnet/")
+    page = client.get("/benchmarks/toonnet/?view=all")
     assert page.status_code == 200
     assert "(the paired test could not be run; interval-overlap rule)\">=</span>2" in page.content.decode()
     assert client.get("/api/benchmarks/toonnet/leaderboard/").status_code == 200
@@ -286,7 +289,7 @@ def test_public_p_values_do_not_say_which_of_two_items_carries_the_label(
     published = {}
     for item in (50, 60):
         probe = evaluated(alice, toonnet, one_more_hit(toonnet_built, item), f"item {item} right", tmp_path)
-        rows = client.get("/api/benchmarks/toonnet/leaderboard/").json()["rows"]
+        rows = client.get("/api/benchmarks/toonnet/leaderboard/?view=all").json()["rows"]
         assert [row["submission"] for row in rows][0] == probe.pk
         stored = PairedComparison.objects.get(metric="top1_error", first=probe.result)
         published[item] = (rows[1]["p_vs_above"], stored.low, stored.high, probe.result.ci95["top1_error"])
@@ -320,10 +323,10 @@ def test_rendering_a_leaderboard_never_computes_a_comparison(
                  "/api/benchmarks/toonnet/leaderboard/?format=csv", "/benchmarks/toonnet/?sort=top3_error"):
         assert client.get(path).status_code == 200
     assert calls == [] and PairedComparison.objects.count() == 0
-    assert leaderboard_table(toonnet).rows[1].tie_fallback == "the paired test has not been computed yet"
+    assert leaderboard_table(toonnet, view="all").rows[1].tie_fallback == "the paired test has not been computed yet"
 
     assert sweep_stale_jobs()["compared"] == 2  # the maintenance pass: top-1 and top-3 error
-    assert len(calls) == 2 and leaderboard_table(toonnet).rows[1].p_vs_above is not None
+    assert len(calls) == 2 and leaderboard_table(toonnet, view="all").rows[1].p_vs_above is not None
 
 
 def test_the_sweep_command_makes_the_comparisons_left_for_maintenance(
@@ -335,7 +338,7 @@ def test_the_sweep_command_makes_the_comparisons_left_for_maintenance(
     out = io.StringIO()
     call_command("sweep_stale_jobs", stdout=out)
     assert "compared 2 leaderboard neighbour pairs" in out.getvalue()
-    assert leaderboard_table(toonnet).rows[1].p_vs_above is not None
+    assert leaderboard_table(toonnet, view="all").rows[1].p_vs_above is not None
 
 
 def test_two_workers_claiming_the_same_pair_compute_it_once(
@@ -392,14 +395,14 @@ def test_hiding_and_republishing_buys_no_more_than_the_daily_allowance(
     assert comparisons.compare_visible_neighbours() == 2  # (50, 35) on both metrics: the allowance is spent
     Submission.objects.filter(pk=rows[2].pk).update(is_public=True)  # (50, 40) is new, (40, 35) is kept
     assert comparisons.compare_visible_neighbours() == 0
-    table = leaderboard_table(toonnet)
+    table = leaderboard_table(toonnet, view="all")
     assert [row.submission.pk for row in table.rows] == [rows[0].pk, rows[2].pk, rows[3].pk]
     assert table.rows[1].tie_fallback == "the paired test has not been computed yet"
     assert table.rows[2].p_vs_above is not None
 
     Submission.objects.filter(pk=rows[1].pk).update(is_public=True)  # every pair of the full table is stored
     assert comparisons.compare_visible_neighbours() == 0
-    assert all(row.p_vs_above is not None for row in leaderboard_table(toonnet).rows[1:])
+    assert all(row.p_vs_above is not None for row in leaderboard_table(toonnet, view="all").rows[1:])
 
     PairedComparison.objects.update(created=timezone.now() - timedelta(days=1, minutes=1))
     Submission.objects.filter(pk=rows[1].pk).update(is_public=False)

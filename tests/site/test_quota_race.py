@@ -1,10 +1,13 @@
-"""The daily quota holds when a participant fires many submissions at once, on SQLite and PostgreSQL.
+"""The daily quota holds when a participant, or several members of one team, fire many submissions at once,
+on SQLite and PostgreSQL.
 
 Each case is the real deployment: scripts/serve.sh (gunicorn, several worker
 processes with several threads each) over a migrated database, and twelve
 token-authenticated API posts released together. toonnet's spec allows 5
 submissions a day, so exactly 5 are accepted and 7 refused with 429; before
-the quota was counted inside the creating transaction, all 12 got in.
+the quota was counted inside the creating transaction, all 12 got in. The
+quota is the team's: two members posting at once share it, where before
+each account had its own.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from django.utils import timezone
 
 from benchmarks.models import Benchmark
 from datasets.build import BuiltBenchmark
-from live_site import REPO_ROOT, free_port, served, site_environment, user_token
+from live_site import REPO_ROOT, free_port, manage, served, site_environment, user_token
 from site_helpers import npy_bytes, predictions_upload, zip_bytes
 from submissions.models import Status, Submission
 from toonnet_outputs import seeded_scores
@@ -53,12 +56,14 @@ def postgres_url() -> Iterator[str]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def post_all_at_once(base: str, token: str, archive: bytes, count: int) -> list[requests.Response]:
+def post_all_at_once(base: str, tokens: list[str], archive: bytes, count: int) -> list[requests.Response]:
+    """``count`` posts released together, the i-th with ``tokens[i % len(tokens)]``."""
     start = threading.Barrier(count)
     responses: list[requests.Response | None] = [None] * count
 
     def post(index: int) -> None:
         start.wait()
+        token = tokens[index % len(tokens)]
         responses[index] = requests.post(
             f"{base}/api/submissions/", headers={"Authorization": f"Token {token}"}, timeout=120,
             data={"benchmark": "toonnet", "kind": "predictions", "method_name": f"race {index}", "is_public": "true"},
@@ -83,7 +88,7 @@ def test_parallel_posts_get_exactly_the_daily_quota(
     token = user_token(env)
     archive = zip_bytes({"scores.npy": npy_bytes(seeded_scores(toonnet_built))})
     with served(env, tmp_path / "site.log") as base:
-        responses = post_all_at_once(base, token, archive, PARALLEL_POSTS)
+        responses = post_all_at_once(base, [token], archive, PARALLEL_POSTS)
         mine = requests.get(f"{base}/api/submissions/", headers={"Authorization": f"Token {token}"}, timeout=30)
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201] * 5 + [429] * 7, [response.text[:200] for response in responses]
@@ -94,6 +99,40 @@ def test_parallel_posts_get_exactly_the_daily_quota(
         "you already have 5 submissions to toonnet queued or running, the most allowed at once; wait for one to finish",
     }
     assert mine.json()["count"] == 5
+
+
+MAKE_TEAM = (  # dora creates red-pandas and invites eve, who accepts
+    "from django.contrib.auth.models import User; from teams import services; "
+    "dora, eve = User.objects.get(username='dora'), User.objects.get(username='eve'); "
+    "services.accept(eve, services.invite(dora, services.create_team(dora, 'red-pandas'), 'eve'))"
+)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_members_posting_at_once_get_exactly_the_teams_daily_quota(
+    database: str, request: pytest.FixtureRequest, tmp_path: Path, data_root: Path, toonnet_built: BuiltBenchmark
+) -> None:
+    database_url = request.getfixturevalue("postgres_url") if database == "postgresql" else ""
+    env = site_environment(tmp_path, data_root, database_url)
+    env["TOONBENCH_WEB_WORKERS"] = "3"
+    tokens = [user_token(env, "dora"), user_token(env, "eve")]  # the PostgreSQL database is the module's
+    manage(env, "shell", "-c", MAKE_TEAM)
+    archive = zip_bytes({"scores.npy": npy_bytes(seeded_scores(toonnet_built))})
+    with served(env, tmp_path / "site.log") as base:
+        responses = post_all_at_once(base, tokens, archive, PARALLEL_POSTS)
+        listed = [requests.get(f"{base}/api/submissions/", headers={"Authorization": f"Token {token}"},
+                               timeout=30).json() for token in tokens]
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] * 5 + [429] * 7, [response.text[:200] for response in responses]
+    refusals = {response.json()["error"] for response in responses if response.status_code == 429}
+    assert refusals <= {
+        "team 'red-pandas' has used all 5 submissions to toonnet allowed in 24 hours (failed and cancelled ones "
+        "do not count); try again later",
+        "team 'red-pandas' already has 5 submissions to toonnet queued or running, the most allowed at once; "
+        "wait for one to finish",
+    }
+    assert sum(page["count"] for page in listed) == 5
+    assert {row["team"] for page in listed for row in page["results"]} == {"red-pandas"}
 
 
 @pytest.mark.django_db(transaction=True)

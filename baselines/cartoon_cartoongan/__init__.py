@@ -1,0 +1,1 @@
+"""The cartoon-cartoongan baseline (see method.py)."""

@@ -1,0 +1,1 @@
+"""The cartoon-semantic baseline (see method.py)."""
