@@ -17,6 +17,7 @@ so ``datasets`` never imports the evaluator.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from datasets.registry import Registry
 from datasets.spec_models import BenchmarkSpec
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
+#: where a site writes the specs its hosts uploaded (``$TOONBENCH_SPECS_DIR``); the repository's win on a clash
+DEFAULT_SPECS_DIR = Path(__file__).resolve().parent.parent / "var" / "specs"
 #: the profiles every spec can be built with; a spec may declare more of its own (a sweep)
 PROFILES = ("default", "tiny", "official")
 PROFILE_NAME = re.compile(r"[a-z][a-z0-9_.-]*")
@@ -49,12 +52,27 @@ class SpecError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+def extra_specs_dir() -> Path:
+    """The folder of the specs hosts uploaded to a site: ``$TOONBENCH_SPECS_DIR`` or ``<repo>/var/specs``."""
+    configured = os.environ.get("TOONBENCH_SPECS_DIR")
+    return Path(configured) if configured else DEFAULT_SPECS_DIR
+
+
 def spec_path(slug: str) -> Path:
-    return BENCHMARKS_DIR / f"{slug}.yaml"
+    """The repository's spec of ``slug``, else a site's uploaded one, else (missing) the repository's path."""
+    bundled = BENCHMARKS_DIR / f"{slug}.yaml"
+    uploaded = extra_specs_dir() / f"{slug}.yaml"
+    return uploaded if not bundled.exists() and uploaded.exists() else bundled
 
 
 def available_slugs() -> list[str]:
+    """The repository's specs (uploaded specs are the site's, listed by its database)."""
     return sorted(p.stem for p in BENCHMARKS_DIR.glob("*.yaml"))
+
+
+def is_bundled(slug: str) -> bool:
+    """Whether the repository has a spec of ``slug`` (an uploaded spec may not take its slug)."""
+    return (BENCHMARKS_DIR / f"{slug}.yaml").exists()
 
 
 def load_spec(source: str | Path, profile: str = "default") -> BenchmarkSpec:

@@ -24,22 +24,30 @@ import numpy as np
 
 PAYLOAD = "payload.json"
 ARRAY_KEY = "$array"
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
-    """Write atomically (temporary file, then rename) so a killed run leaves no half file."""
+    """Write atomically (temporary file, then rename) so a killed run leaves no half file.
+
+    Every member carries the same fixed date, so the same payload always gives the same bytes.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: list[np.ndarray] = []
     document = _encode(payload, arrays, "payload")
     partial = path.with_suffix(".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(PAYLOAD, json.dumps(document, sort_keys=True))
+        archive.writestr(_member(PAYLOAD), json.dumps(document, sort_keys=True))
         for index, array in enumerate(arrays):
-            with archive.open(f"arrays/{index}.npy", "w", force_zip64=True) as member:
+            with archive.open(_member(f"arrays/{index}.npy"), "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
     partial.replace(path)
     return path
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    return zipfile.ZipInfo(name, date_time=FIXED_DATE)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from api.views import TOKEN_OR_SESSION
 from benchmarks.models import Benchmark, Phase
-from benchmarks.phases import ACTIONS, PhaseRefused, apply_action, is_host
+from benchmarks.phases import ACTIONS, PhaseRefused, apply_action
+from organisers.hosts import is_host
 
 
 class PhaseSerializer(serializers.ModelSerializer):

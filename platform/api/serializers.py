@@ -121,6 +121,8 @@ class SubmissionCreateSerializer(serializers.Serializer):
     paper_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
     code_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
     is_public = serializers.BooleanField(required=False, default=True)
+    phase = serializers.SlugField(required=False, allow_blank=True, max_length=50, default="",
+                                  help_text="competition phase to enter (default: the one open now)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

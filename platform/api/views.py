@@ -188,7 +188,7 @@ class SubmissionListCreate(generics.ListCreateAPIView):
             submission = create_submission(
                 request.user, data["benchmark"], data["kind"], data["method_name"], artefact=data["artefact"],
                 image_ref=data["image_ref"], description=data["description"], paper_url=data["paper_url"],
-                code_url=data["code_url"], is_public=data["is_public"],
+                code_url=data["code_url"], is_public=data["is_public"], phase=data["phase"],
             )
         except QuotaExceeded as exc:
             retry = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RetryLater) else None

@@ -13,6 +13,11 @@ A ``Phase`` is one competition phase (``datasets.phases``). The spec declares
 it and ``sync_benchmarks`` creates it the first time it sees it; from then on
 its dates, quotas, visibility, entry rule and wording are the hosts' and no
 sync changes them (``benchmarks.phases`` holds the hosts' actions).
+
+An uploaded benchmark (``origin`` uploaded) has its spec in the database and
+its data under the data root, sent by a host (``benchmarks.hosted``); a
+worker builds it (``build_state``, ``build_message``) and it stays inactive,
+unseen by participants, until a host publishes it. No sync deactivates it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -31,6 +37,19 @@ from datasets.spec import spec_from_record
 from datasets.spec_models import BenchmarkSpec
 from evaluator.kinds import SubmissionKind
 from evaluator.tasks import TASKS, TaskWords
+
+
+class Origin(models.TextChoices):
+    REPOSITORY = "repository", "repository spec file"
+    UPLOADED = "uploaded", "uploaded by a host"
+
+
+class BuildState(models.TextChoices):
+    NONE = "", "not built here"
+    QUEUED = "queued", "queued"
+    BUILDING = "building", "building"
+    BUILT = "built", "built"
+    FAILED = "failed", "failed"
 
 
 class Benchmark(models.Model):
@@ -44,9 +63,16 @@ class Benchmark(models.Model):
     paper_authors = models.CharField(max_length=500, blank=True)
     paper_venue = models.CharField(max_length=200, blank=True)
     paper_url = models.URLField(max_length=500, blank=True)
-    is_active = models.BooleanField(default=True, help_text="False when its spec file is gone")
+    is_active = models.BooleanField(default=True, help_text="False when its spec file is gone, or (uploaded) until a host publishes it")
     order = models.PositiveIntegerField(
         null=True, blank=True, help_text="The spec's place in lists of benchmarks; those without one come last"
+    )
+    origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.REPOSITORY)
+    build_state = models.CharField(max_length=20, choices=BuildState.choices, default=BuildState.NONE, blank=True)
+    build_message = models.CharField(max_length=500, blank=True, help_text="What the last build step said")
+    data_folder = models.CharField(max_length=500, blank=True, help_text="An uploaded benchmark's data, under the data root")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_benchmarks"
     )
     updated = models.DateTimeField(auto_now=True)
 

@@ -1,4 +1,4 @@
-"""Competition phases on the site: which phase is open, who sees its leaderboard, and the hosts' actions.
+"""Competition phases on the site: which phase is open, and the hosts' actions on a phase.
 
 A phase's settings are the hosts' once ``sync_benchmarks`` has created it
 (``benchmarks.models.Phase``). The hosts change them with four actions, from
@@ -10,15 +10,14 @@ the admin or ``POST /api/benchmarks/<slug>/phases/<phase>/``:
 - ``reveal``: a ``hidden_until_close`` leaderboard is shown before the close.
 
 An action that cannot apply is refused with one line (``PhaseRefused``) and
-changes nothing. For now the hosts are the site's staff.
+changes nothing. Who the hosts are, and who sees a phase's leaderboard,
+is ``organisers.hosts``'s to say.
 """
 
 from __future__ import annotations
 
 import copy
 from datetime import datetime
-
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from benchmarks.models import Benchmark, Phase, PhaseState
 from datasets.phases import Visibility, as_utc
@@ -30,24 +29,9 @@ class PhaseRefused(ValueError):
     """A host action that cannot apply; the message says why in one line."""
 
 
-def is_host(user: AbstractBaseUser | AnonymousUser, benchmark: Benchmark) -> bool:
-    """Whether ``user`` runs ``benchmark``'s competition (the site's staff, for now)."""
-    return bool(user.is_authenticated and user.is_staff)
-
-
 def current_phase(benchmark: Benchmark, now: datetime) -> Phase | None:
     """The phase open at ``now``; None between phases and for a benchmark without phases."""
     return benchmark.phases.filter(opens__lte=now, closes__gt=now).order_by("opens").first()
-
-
-def phase_leaderboard_visible(phase: Phase, user: AbstractBaseUser | AnonymousUser, now: datetime) -> bool:
-    """Whether ``user`` may see ``phase``'s leaderboard at ``now``: hosts always; everyone else on a public or
-    ladder board, on a hidden-until-close one after its close or once revealed, and never on a private one."""
-    if is_host(user, phase.benchmark):
-        return True
-    if phase.leaderboard == Visibility.hidden_until_close:
-        return phase.revealed_at is not None or now >= phase.closes
-    return phase.leaderboard != Visibility.private
 
 
 def apply_action(phase: Phase, action: str, now: datetime, closes: datetime | None = None) -> Phase:

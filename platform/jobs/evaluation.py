@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from datasets.phases import WHOLE_HELDOUT
 from evaluator.folders import sweep_scratch_folders
 from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
 from evaluator.runners import make_runner
@@ -180,6 +181,14 @@ def evaluate(submission_id: int, worker: str = "", task_id: str = "") -> str:
         return Status.FAILED
 
 
+def scored_part(submission: Submission) -> str | None:
+    """The held-out part the submission's phase scores; None (the whole held-out split) without one."""
+    phase = submission.phase
+    if phase is None or phase.split == WHOLE_HELDOUT:
+        return None
+    return phase.split
+
+
 def evaluation_request(submission: Submission, artefact: Path | None) -> EvaluationRequest:
     return EvaluationRequest(
         job_id=str(submission.pk),
@@ -193,6 +202,7 @@ def evaluation_request(submission: Submission, artefact: Path | None) -> Evaluat
         device=settings.TOONBENCH_DEVICE or None,
         heartbeat_interval_s=settings.TOONBENCH_HEARTBEAT_INTERVAL_S,
         log_tail_chars=settings.TOONBENCH_LOG_TAIL_CHARS,
+        part=scored_part(submission),
     )
 
 

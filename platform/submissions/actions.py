@@ -67,6 +67,7 @@ def rerun(submission: Submission) -> Submission:
         "command": submission.command or None,
         "is_baseline": submission.is_baseline,
         "team": submission.team,
+        "phase": submission.phase,
     }
     if not submission.artefact:
         return create_submission(submission.owner, submission.benchmark, submission.kind, submission.method_name,
@@ -89,8 +90,8 @@ def set_public(submission: Submission, is_public: bool, user: Any) -> None:
 
 
 def choose_entry(submission: Submission, user: Any, chosen: bool = True) -> None:
-    """Make ``submission`` its team's one chosen entry on its benchmark and protocol (or, with ``chosen=False``,
-    leave the team with none there); any member of the team may."""
+    """Make ``submission`` its team's one chosen entry on its benchmark, protocol and phase (or, with
+    ``chosen=False``, leave the team with none there); any member of the team may."""
     refusal = team_refusal(user, submission)
     if refusal:
         raise NotInTeam(refusal)
@@ -103,7 +104,8 @@ def choose_entry(submission: Submission, user: Any, chosen: bool = True) -> None
         # One choice at a time per team: the team's row lock orders members who choose at once.
         list(Team.objects.select_for_update().filter(pk=submission.team_id).values_list("pk", flat=True))
         same_board = Submission.objects.filter(team_id=submission.team_id, benchmark_id=submission.benchmark_id,
-                                               protocol_id=submission.protocol_id, chosen=True)
+                                               protocol_id=submission.protocol_id, phase_id=submission.phase_id,
+                                               chosen=True)
         same_board.update(chosen=False)
         if chosen:
             Submission.objects.filter(pk=submission.pk).update(chosen=True)

@@ -31,6 +31,8 @@ class SubmissionForm(forms.Form):
                                 help_text="e.g. registry.example.org/team/model:1.0")
     artefact = forms.FileField(required=False, label="File",
                                help_text="A predictions zip, or the tar written by `docker save`.")
+    phase = forms.SlugField(required=False, max_length=50, label="Phase",
+                            help_text="The competition phase to enter (default: the one open now)")
     method_name = forms.CharField(max_length=120, label="Method name")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     paper_url = forms.URLField(required=False, max_length=500, label="Paper URL", assume_scheme="https")
@@ -55,5 +57,6 @@ class SubmissionForm(forms.Form):
         return cleaned
 
     def details(self) -> dict[str, Any]:
-        """The optional model fields for ``create_submission``."""
-        return {name: self.cleaned_data[name] for name in ("description", "paper_url", "code_url", "is_public")}
+        """The optional fields for ``create_submission``."""
+        return {name: self.cleaned_data[name]
+                for name in ("description", "paper_url", "code_url", "is_public", "phase")}

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 
-from benchmarks.models import Benchmark, ProtocolVersion
+from benchmarks.models import Benchmark, Phase, ProtocolVersion
 from evaluator import kinds as kind_vocabulary
 from evaluator import status as status_vocabulary
 from evaluator.kinds import SubmissionKind
@@ -49,6 +49,10 @@ class Submission(models.Model):
         help_text="The team the owner entered as when submitting: quotas and leaderboard rows count per team",
     )
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
+    phase = models.ForeignKey(
+        Phase, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions",
+        help_text="The competition phase it entered (empty on a benchmark without phases)",
+    )
     protocol = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="submissions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     image_ref = models.CharField(max_length=300, blank=True, help_text="Registry reference of a container image")
@@ -65,7 +69,8 @@ class Submission(models.Model):
     is_public = models.BooleanField(default=True)
     is_baseline = models.BooleanField(default=False)
     chosen = models.BooleanField(
-        default=False, help_text="The team's chosen entry on this benchmark and protocol (entry rule 'chosen')",
+        default=False,
+        help_text="The team's chosen entry on this benchmark, protocol and phase (entry rule 'chosen')",
     )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
@@ -90,11 +95,16 @@ class Submission(models.Model):
             models.Index(fields=["benchmark", "status"], name="submission_bench_status"),
             models.Index(fields=["owner", "benchmark", "created"], name="submission_owner_quota"),
             models.Index(fields=["team", "benchmark", "created"], name="submission_team_quota"),
+            models.Index(fields=["team", "phase", "created"], name="submission_team_phase_quota"),
             models.Index(fields=["status", "heartbeat_at"], name="submission_status_heartbeat"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["team", "benchmark", "protocol"], condition=models.Q(chosen=True),
+            models.UniqueConstraint(fields=["team", "benchmark", "protocol"],
+                                    condition=models.Q(chosen=True, phase__isnull=True),
                                     name="submission_one_chosen_entry"),
+            models.UniqueConstraint(fields=["team", "phase", "protocol"],
+                                    condition=models.Q(chosen=True, phase__isnull=False),
+                                    name="submission_one_chosen_entry_per_phase"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,11 @@ Failed and cancelled submissions cost no daily quota (the team got nothing
 for them), so the number of jobs one team may have queued or running at
 once is capped as well, at the daily limit: failing jobs cannot pile up in
 the queue.
+
+In a competition phase both counts are the phase's: the daily limit is the
+phase's ``submissions_per_day`` (else the spec's), counted over the phase's
+submissions only, and ``submissions_total`` caps the team's submissions over
+the whole phase. The same lock covers them.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from benchmarks.models import Benchmark
+from benchmarks.models import Benchmark, Phase
 from submissions.models import ACTIVE_STATUSES, QUOTA_EXEMPT_STATUSES, Submission
 from teams.models import Team
 
@@ -37,14 +43,21 @@ class QuotaExceeded(Exception):
     """The team used up today's submissions on this benchmark, or has too many running."""
 
 
-def submissions_in_window(team: Team, benchmark: Benchmark, now: datetime | None = None) -> int:
-    """The team's submissions to ``benchmark`` in the last 24 hours; failed and cancelled ones are free."""
+def counted(team: Team, benchmark: Benchmark, phase: Phase | None = None) -> QuerySet[Submission]:
+    """The team's submissions that use up quota: on ``benchmark``, in ``phase`` when given; failed and
+    cancelled ones are free."""
+    found = Submission.objects.filter(team=team, benchmark=benchmark)
+    if phase is not None:
+        found = found.filter(phase=phase)
+    return found.exclude(status__in=QUOTA_EXEMPT_STATUSES)
+
+
+def submissions_in_window(
+    team: Team, benchmark: Benchmark, now: datetime | None = None, phase: Phase | None = None
+) -> int:
+    """The team's submissions to ``benchmark`` (in ``phase``) in the last 24 hours."""
     since = (now or timezone.now()) - QUOTA_WINDOW
-    return (
-        Submission.objects.filter(team=team, benchmark=benchmark, created__gt=since)
-        .exclude(status__in=QUOTA_EXEMPT_STATUSES)
-        .count()
-    )
+    return counted(team, benchmark, phase).filter(created__gt=since).count()
 
 
 def active_submissions(team: Team, benchmark: Benchmark) -> int:
@@ -56,16 +69,32 @@ def max_active_submissions(benchmark: Benchmark) -> int:
     return benchmark.typed_spec.limits.submissions_per_day
 
 
-def remaining_submissions(team: Team, benchmark: Benchmark, now: datetime | None = None) -> int:
-    return max(benchmark.typed_spec.limits.submissions_per_day - submissions_in_window(team, benchmark, now), 0)
+def daily_limit(benchmark: Benchmark, phase: Phase | None = None) -> int:
+    """Submissions a team may make in 24 hours: the phase's limit, else the spec's."""
+    if phase is not None and phase.submissions_per_day is not None:
+        return phase.submissions_per_day
+    return benchmark.typed_spec.limits.submissions_per_day
 
 
-def check_quota(team: Team, benchmark: Benchmark, now: datetime | None = None) -> None:
-    """Raise ``QuotaExceeded`` when the team may not submit to ``benchmark`` now."""
+def remaining_submissions(
+    team: Team, benchmark: Benchmark, now: datetime | None = None, phase: Phase | None = None
+) -> int:
+    return max(daily_limit(benchmark, phase) - submissions_in_window(team, benchmark, now, phase), 0)
+
+
+def check_quota(team: Team, benchmark: Benchmark, now: datetime | None = None, phase: Phase | None = None) -> None:
+    """Raise ``QuotaExceeded`` when the team may not submit to ``benchmark`` (in ``phase``) now."""
     who, has = ("you", "have") if team.is_personal else (f"team {team.name!r}", "has")
-    if remaining_submissions(team, benchmark, now) <= 0:
+    where = f"{benchmark.slug}" if phase is None else f"phase {phase.slug!r} of {benchmark.slug}"
+    if phase is not None and phase.submissions_total is not None:
+        if counted(team, benchmark, phase).count() >= phase.submissions_total:
+            raise QuotaExceeded(
+                f"{who} {has} used all {phase.submissions_total} submissions allowed in {where} "
+                "(failed and cancelled ones do not count)"
+            )
+    if remaining_submissions(team, benchmark, now, phase) <= 0:
         raise QuotaExceeded(
-            f"{who} {has} used all {benchmark.typed_spec.limits.submissions_per_day} submissions to {benchmark.slug} "
+            f"{who} {has} used all {daily_limit(benchmark, phase)} submissions to {where} "
             "allowed in 24 hours (failed and cancelled ones do not count); try again later"
         )
     if active_submissions(team, benchmark) >= max_active_submissions(benchmark):
@@ -75,9 +104,11 @@ def check_quota(team: Team, benchmark: Benchmark, now: datetime | None = None) -
         )
 
 
-def reserve_submission(team: Team, benchmark: Benchmark, now: datetime | None = None) -> None:
+def reserve_submission(
+    team: Team, benchmark: Benchmark, now: datetime | None = None, phase: Phase | None = None
+) -> None:
     """Lock the team's submissions, then check the quota; call inside the transaction that saves the row."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reserve_submission must run inside the transaction that stores the submission")
     list(Team.objects.select_for_update().filter(pk=team.pk).values_list("pk", flat=True))
-    check_quota(team, benchmark, now)
+    check_quota(team, benchmark, now, phase)

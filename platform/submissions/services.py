@@ -4,7 +4,9 @@
 the owner's team (``teams.services.team_of``; a re-run keeps the team of the
 submission it repeats, while the owner is still in it), stores the artefact
 first, then, in one transaction, takes the team's quota lock, checks the
-quota (``submissions.quota``) and saves the row. Once that commits,
+quota (``submissions.quota``) and saves the row. On a benchmark with
+competition phases it enters the phase named, else the one open now
+(``submissions.phases``), and the quota is the phase's. Once that commits,
 ``submission_stored`` is sent and the ``jobs`` app queues the evaluation
 (``jobs.apps``): intake never imports the job machinery.
 
@@ -24,13 +26,15 @@ from functools import partial
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 from django.dispatch import Signal
 
-from benchmarks.models import Benchmark
+from benchmarks.models import Benchmark, Phase
 from registry.attempts import TooManyFailedAttempts
 from registry.policy import ImageRefused, pin_image
 from submissions.inputs import UploadRejected, check_input
 from submissions.models import FILE_KINDS, Kind, Submission
+from submissions.phases import PhaseClosed, entered_phase
 from submissions.quota import QuotaExceeded, check_quota, reserve_submission
 from teams.models import Team
 from teams.services import is_member, team_of
@@ -66,12 +70,14 @@ def create_submission(
     is_baseline: bool = False,
     queue: bool = True,
     team: Team | None = None,
+    phase: Phase | str | None = None,
     **details: Any,
 ) -> Submission:
     """Store a submission against the benchmark's current protocol and queue its job.
 
     The submission is the team's: ``team`` (a re-run's), else the owner's
-    team now. ``details`` are optional model fields (description, paper_url,
+    team now. ``phase`` (a phase or its slug) is the competition phase it
+    enters, default the one open now. ``details`` are optional model fields (description, paper_url,
     code_url, is_public). Raises ``QuotaExceeded`` or ``SubmissionRefused``.
     """
     if kind not in Kind.values:
@@ -86,8 +92,9 @@ def create_submission(
     if kind == Kind.LOCAL and not command:
         raise SubmissionRefused("a local submission needs a command")
     team = entering_team(owner, team)
+    entered = intake_phase(benchmark, kind, phase, is_baseline)
     if not is_baseline:
-        check_quota(team, benchmark)
+        check_quota(team, benchmark, phase=entered)
     if kind == Kind.IMAGE:
         # What runs is the digest (a re-run passes the one it pinned), checked outside any transaction.
         resolved_ref = pinned_image(owner, resolved_ref or image_ref)
@@ -95,6 +102,7 @@ def create_submission(
         owner=owner,
         team=team,
         benchmark=benchmark,
+        phase=entered,
         protocol=protocol,
         kind=kind,
         method_name=method_name,
@@ -110,7 +118,7 @@ def create_submission(
     try:
         with transaction.atomic():
             if not is_baseline:
-                reserve_submission(team, benchmark)
+                reserve_submission(team, benchmark, phase=entered)
             submission.save()
             if queue:
                 transaction.on_commit(partial(submission_stored.send, sender=Submission, submission_id=submission.pk))
@@ -119,6 +127,14 @@ def create_submission(
             submission.artefact.delete(save=False)
         raise
     return submission
+
+
+def intake_phase(benchmark: Benchmark, kind: str, phase: Phase | str | None, is_baseline: bool = False) -> Phase | None:
+    """The phase a submission enters now (``submissions.phases.entered_phase``), as a ``SubmissionRefused``."""
+    try:
+        return entered_phase(benchmark, kind, phase, timezone.now(), is_baseline)
+    except PhaseClosed as exc:
+        raise SubmissionRefused(str(exc)) from None
 
 
 def entering_team(owner: AbstractBaseUser, team: Team | None = None) -> Team:
@@ -146,11 +162,14 @@ def pinned_image(owner: AbstractBaseUser, reference: str) -> str:
 def open_upload(
     owner: AbstractBaseUser, benchmark: Benchmark, kind: str, filename: str, total_bytes: int, sha256: str = ""
 ) -> ChunkedUpload:
-    """A resumable upload that can end in a submission: refused at once when the quota is used up."""
+    """A resumable upload that can end in a submission: refused at once when no phase takes it now or the
+    quota is used up (it completes into the phase open then)."""
     if kind not in FILE_KINDS:
         raise UploadError(f"kind {kind!r} is not uploaded in chunks (expected one of {', '.join(FILE_KINDS)})")
     try:
-        check_quota(team_of(owner), benchmark)
+        check_quota(team_of(owner), benchmark, phase=intake_phase(benchmark, kind, None))
+    except SubmissionRefused as exc:
+        raise UploadError(str(exc), status=400) from None
     except QuotaExceeded as exc:
         raise UploadError(str(exc), status=429) from None
     return create_upload(owner, benchmark, kind, filename, total_bytes, sha256)

@@ -16,10 +16,11 @@ from django.test import Client
 
 import datasets.spec
 from benchmarks.models import Benchmark, Phase
-from benchmarks.phases import current_phase, phase_leaderboard_visible
+from benchmarks.phases import current_phase
 from benchmarks.sync import sync_benchmarks
 from datasets.build import BuiltBenchmark, build_benchmark
 from datasets.spec import load_spec
+from organisers.hosts import phase_leaderboard_visible
 from toonnet_outputs import copy_specs
 
 pytestmark = pytest.mark.django_db
