@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from toonbench_cli.client import Client, ClientError
 from toonbench_cli.config import load_config, save_config, server_url
+from toonbench_cli.host import add_host_command
 from toonbench_cli.init import add_init_command
 from toonbench_cli.push import add_push_command, reference_to_submit
 from toonbench_cli.resumable import CHUNK_MB, CHUNKED_ABOVE_MB, MEGABYTE, submit_in_chunks, uses_chunks
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_push_command(commands, common)
     add_init_command(commands, common)
+    add_host_command(commands, common)
 
     status = commands.add_parser("status", parents=[common], help="show a submission")
     status.add_argument("id", type=int)

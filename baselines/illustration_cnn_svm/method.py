@@ -29,7 +29,7 @@ SEED = 0
 IMAGE_SIZE = 48
 PRETRAINED_SIZE = 112
 SHAPE = VggShape(divisor=8, fc_width=512, pool=1)
-SETTINGS = {"default": FitSettings(8, batch_size=16), "tiny": FitSettings(40, batch_size=16)}
+SETTINGS = {"default": FitSettings(16, batch_size=16), "tiny": FitSettings(40, batch_size=16)}
 NO_WEIGHTS = "no ImageNet weights"
 
 

@@ -7,7 +7,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
-    path("benchmarks/", views.BenchmarkList.as_view(), name="api-benchmarks"),
+    path("", include("api.benchmark_uploads")),
     path("benchmarks/<slug:slug>/", views.BenchmarkDetail.as_view(), name="api-benchmark"),
     path("benchmarks/<slug:slug>/bundle/", views.BundleDownload.as_view(), name="api-bundle"),
     path("benchmarks/<slug:slug>/leaderboard/", views.Leaderboard.as_view(), name="api-leaderboard"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("uploads/<uuid:pk>/complete/", uploads.UploadComplete.as_view(), name="api-upload-complete"),
     path("teams/", include("teams.api_urls")),
     path("", include("api.phases")),
+    path("", include("hostdesk.api")),
 ]

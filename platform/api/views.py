@@ -104,7 +104,7 @@ class BenchmarkDetail(generics.RetrieveAPIView):
     serializer_class = BenchmarkSerializer
     permission_classes = [AllowAny]
     lookup_field = "slug"
-    queryset = Benchmark.objects.all()
+    queryset = Benchmark.objects.visible()
 
 
 class BundleDownload(APIView):
@@ -112,7 +112,7 @@ class BundleDownload(APIView):
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY}, summary="Download the protocol bundle")
     def get(self, request: Request, slug: str) -> HttpResponse:
-        benchmark = get_object_or_404(Benchmark, slug=slug)
+        benchmark = get_object_or_404(Benchmark.objects.visible(), slug=slug)
         protocol = benchmark.current_version()
         if protocol is None:
             raise NotFound(f"{slug} has no built protocol yet")
@@ -132,15 +132,17 @@ class Leaderboard(APIView):
             OpenApiParameter("version", str, description="protocol hash prefix (default: current)"),
             OpenApiParameter("view", str, enum=["teams", "all"],
                              description="teams (default): one row per team by the entry rule; all: every submission"),
+            OpenApiParameter("phase", str, description="competition phase (default: the open or latest one)"),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
         responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request, slug: str) -> Response:
-        benchmark = get_object_or_404(Benchmark, slug=slug)
+        benchmark = get_object_or_404(Benchmark.objects.visible(), slug=slug)
         protocol = selected_protocol(benchmark, request.query_params.get("version", ""))
         table = leaderboard_table(benchmark, protocol, request.query_params.get("sort"), page_size=None,
-                                  view=request.query_params.get("view"))
+                                  view=request.query_params.get("view"), phase=request.query_params.get("phase"),
+                                  viewer=request.user)
         if request.accepted_renderer.format == "csv":
             return Response(table_csv(table), content_type="text/csv; charset=utf-8")
         return Response({
@@ -148,6 +150,8 @@ class Leaderboard(APIView):
             "protocol_hash": protocol.protocol_hash if protocol else None,
             "view": table.view,
             "entry_rule": table.rule.value,
+            "phase": table.phase.slug if table.phase is not None else None,
+            "hidden": table.hidden,
             "sort": table.sort,
             "columns": [{"name": c.name, "higher_is_better": c.higher_is_better} for c in table.columns],
             "rows": [row_record(row, table.columns) for row in table.rows],

@@ -33,15 +33,6 @@ class PhaseInline(admin.TabularInline):
         return False
 
 
-@admin.register(Benchmark)
-class BenchmarkAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "order", "task", "spec_version", "is_active", "updated"]
-    list_filter = ["task", "is_active"]
-    search_fields = ["slug", "title"]
-    readonly_fields = ["spec", "updated"]
-    inlines = [PhaseInline, ProtocolVersionInline]
-
-
 def _phase_action(action: str, description: str) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet], None]:
     """An admin action that runs ``benchmarks.phases.apply_action`` on each selected phase, saying what it did."""
 

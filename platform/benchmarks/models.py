@@ -15,7 +15,7 @@ its dates, quotas, visibility, entry rule and wording are the hosts' and no
 sync changes them (``benchmarks.phases`` holds the hosts' actions).
 
 An uploaded benchmark (``origin`` uploaded) has its spec in the database and
-its data under the data root, sent by a host (``benchmarks.hosted``); a
+its data under the data root, sent by a host (``organisers.hosted``); a
 worker builds it (``build_state``, ``build_message``) and it stays inactive,
 unseen by participants, until a host publishes it. No sync deactivates it.
 """
@@ -52,6 +52,12 @@ class BuildState(models.TextChoices):
     FAILED = "failed", "failed"
 
 
+class BenchmarkQuerySet(models.QuerySet):
+    def visible(self) -> "BenchmarkQuerySet":
+        """Every benchmark but the uploaded ones no host has published yet (those are their hosts' alone)."""
+        return self.exclude(origin=Origin.UPLOADED, is_active=False)
+
+
 class Benchmark(models.Model):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
@@ -63,18 +69,24 @@ class Benchmark(models.Model):
     paper_authors = models.CharField(max_length=500, blank=True)
     paper_venue = models.CharField(max_length=200, blank=True)
     paper_url = models.URLField(max_length=500, blank=True)
-    is_active = models.BooleanField(default=True, help_text="False when its spec file is gone, or (uploaded) until a host publishes it")
+    is_active = models.BooleanField(
+        default=True, help_text="False when its spec file is gone, or (uploaded) until a host publishes it"
+    )
     order = models.PositiveIntegerField(
         null=True, blank=True, help_text="The spec's place in lists of benchmarks; those without one come last"
     )
     origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.REPOSITORY)
     build_state = models.CharField(max_length=20, choices=BuildState.choices, default=BuildState.NONE, blank=True)
     build_message = models.CharField(max_length=500, blank=True, help_text="What the last build step said")
-    data_folder = models.CharField(max_length=500, blank=True, help_text="An uploaded benchmark's data, under the data root")
+    data_folder = models.CharField(
+        max_length=500, blank=True, help_text="An uploaded benchmark's data, under the data root"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_benchmarks"
     )
     updated = models.DateTimeField(auto_now=True)
+
+    objects = BenchmarkQuerySet.as_manager()
 
     class Meta:
         ordering = [models.F("order").asc(nulls_last=True), "slug"]

@@ -21,6 +21,11 @@ spec, hashed as specs are hashed today, is the new one (only the definition
 of the spec hash moved, or a setting that hashing now leaves out), its
 submissions and results are moved to the new version, and the old version
 keeps a note of where they went.
+
+Uploaded benchmarks (``Benchmark.origin`` uploaded: the spec came from a
+host, ``organisers.hosted``) are not the spec files' to manage: a sync never
+deactivates them, and their worker records their protocol with
+``record_uploaded``, which leaves their visibility to their hosts.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from django.db import transaction
 from django.db.models import ForeignKey
 from django.utils import timezone
 
-from benchmarks.models import Benchmark, Phase, ProtocolVersion
+from benchmarks.models import Benchmark, Origin, Phase, ProtocolVersion
 from datasets.build import BuiltBenchmark, load_built
 from datasets.manifest import manifest_bytes, protocol_hash, roles_bytes
 from datasets.spec import SpecError, available_slugs
@@ -81,10 +86,20 @@ def sync_benchmarks(data_root: Path, specs: list[BenchmarkSpec] | None = None) -
             _add_new_phases(benchmark, spec, report)
             _record_built_protocol(benchmark, spec, Path(data_root), report)
     known = set(available_slugs())
-    for benchmark in Benchmark.objects.filter(is_active=True).exclude(slug__in=known):
+    uploaded = Benchmark.objects.filter(origin=Origin.UPLOADED)
+    for benchmark in Benchmark.objects.filter(is_active=True).exclude(slug__in=known).exclude(pk__in=uploaded):
         benchmark.is_active = False
         benchmark.save(update_fields=["is_active", "updated"])
         report.deactivated.append(benchmark.slug)
+    return report
+
+
+def record_uploaded(benchmark: Benchmark, spec: BenchmarkSpec, data_root: Path) -> SyncReport:
+    """Record an uploaded benchmark's new phases and built protocol; its row and visibility stay as they are."""
+    report = SyncReport()
+    with transaction.atomic():
+        _add_new_phases(benchmark, spec, report)
+        _record_built_protocol(benchmark, spec, Path(data_root), report)
     return report
 
 

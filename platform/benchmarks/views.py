@@ -24,7 +24,7 @@ def selected_protocol(benchmark: Benchmark, requested: str) -> ProtocolVersion |
 
 
 def bundle_download(request: HttpRequest, slug: str) -> HttpResponse:
-    benchmark = get_object_or_404(Benchmark, slug=slug)
+    benchmark = get_object_or_404(Benchmark.objects.visible(), slug=slug)
     protocol = benchmark.current_version()
     if protocol is None:
         raise Http404(f"{slug} has no built protocol yet")

@@ -49,7 +49,7 @@ from datasets.secret import BuildSecretError
 from datasets.spec_models import MetricSpec
 from evaluator.evidence_store import load_evidence
 from evaluator.scoring import CONFIDENCE, StatisticsSecretError, compare_evidence, recorded_statistics_seed
-from leaderboards.queries import VIEWS, leaderboard_metrics, ranked_submissions
+from leaderboards.queries import VIEWS, entry_rule, leaderboard_metrics, ranked_submissions
 from results.models import ComparisonState, ComparisonTrigger, PairedComparison, Result
 from submissions.models import Status, Submission
 
@@ -92,11 +92,16 @@ def adjacent(protocol: ProtocolVersion, metric: str, scored: int | None = None) 
     """Public rows next to each other on ``metric``, in either view of the leaderboard (one row per team, or
     every submission), whose values are known and whose results have evidence; each pair once.
 
-    ``scored`` ranks that submission as finished (``ranked_submissions``).
+    ``scored`` ranks that submission as finished (``ranked_submissions``). A
+    benchmark with competition phases has one leaderboard per phase, each
+    over its own part of the test items: rows are neighbours within a phase.
     """
     pairs: dict[Key, Neighbours] = {}
-    for view in VIEWS:
-        rows = list(ranked_submissions(protocol.benchmark, protocol, metric=metric, scored=scored, view=view)
+    benchmark = protocol.benchmark
+    boards = [(view, phase) for view in VIEWS for phase in (list(benchmark.phases.all()) or [None])]
+    for view, phase in boards:
+        rows = list(ranked_submissions(benchmark, protocol, metric=metric, scored=scored, view=view, phase=phase,
+                                       rule=entry_rule(benchmark, phase))
                     .values_list("result__pk", "score", "result__evidence", "owner_id", "is_baseline"))
         for upper, lower in zip(rows, rows[1:]):
             if upper[1] is None or lower[1] is None or not (upper[2] and lower[2]):

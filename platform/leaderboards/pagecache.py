@@ -21,7 +21,10 @@ reads them (``canonical_query``): ``version`` as the full hash it selects,
 query string is dropped, and Django renders the page from that normalised
 query. So ``?r=1``, ``?r=2``, ``?sort=junk`` or ``?page=01`` are the same
 kept page, and no made-up query string can skip the cache or push real pages
-out of it. A ``version`` that names no protocol is left to Django (a 404).
+out of it. A ``version`` that names no protocol is left to Django (a 404),
+and so is any ``phase``: a competition phase's board is rendered fresh. A
+host's change to a phase (its dates, its visibility, a reveal) moves the
+version; a board that opens at a phase's close shows within ``PAGE_TTL_S``.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from django.db import DatabaseError, connections
 from django.db.models import Count, Max, Q, Sum
 from django.http import QueryDict, parse_cookie
 
-from benchmarks.models import Benchmark, ProtocolVersion
+from benchmarks.models import Benchmark, Phase, ProtocolVersion
 from leaderboards.queries import leaderboard_metrics
 from leaderboards.table import PAGE_SIZE
 from results.models import ComparisonState, MetricValue, PairedComparison
@@ -67,8 +70,10 @@ def site_version() -> tuple[Any, ...]:
     protocols = ProtocolVersion.objects.aggregate(newest=Max("id"))
     tests = PairedComparison.objects.filter(~Q(state=ComparisonState.PENDING)).aggregate(
         newest=Max("finished_at"), count=Count("id"))
+    phases = Phase.objects.aggregate(updated=Max("updated"), count=Count("id"))
     return (values["newest"], values["count"], shown, chosen["count"], chosen["ids"], benchmarks["updated"],
-            benchmarks["count"], current, protocols["newest"], tests["newest"], tests["count"])
+            benchmarks["count"], current, protocols["newest"], tests["newest"], tests["count"], phases["updated"],
+            phases["count"])
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def canonical_query(path: str, query: QueryDict, words: Vocabulary) -> str | Non
     slug = path.strip("/").split("/")[1] if path.startswith("/benchmarks/") else ""
     if not slug:
         return ""
-    if slug not in words.sorts:
+    if slug not in words.sorts or "phase" in query:
         return None
     chosen: list[tuple[str, str]] = []
     requested = query.get("version", "")

@@ -56,6 +56,7 @@ def ranked_submissions(
     scored: int | None = None,
     view: str = "teams",
     rule: EntryRule | None = None,
+    phase: Any = None,
 ) -> QuerySet[Submission]:
     """The leaderboard's rows on one protocol, best first, annotated with ``rank``, ``score``, ``ci_low``,
     ``ci_high``: each team's entry under ``rule`` (default ``entry_rule(benchmark)``) and every baseline,
@@ -66,7 +67,8 @@ def ranked_submissions(
     current one and ``metric`` to the spec's ``leaderboard.rank_by``.
     Submissions whose metric is undefined (null) come last. ``scored`` names
     one submission to rank as if finished: its result is stored and its
-    status is about to say so (the comparisons of a new result).
+    status is about to say so (the comparisons of a new result). ``phase``
+    ranks only the submissions that entered that competition phase.
     """
     protocol = protocol or benchmark.current_version()
     if protocol is None:
@@ -77,6 +79,8 @@ def ranked_submissions(
         visible |= Q(owner=viewer)
     finished = Q(status=Status.FINISHED) | Q(pk=scored) if scored is not None else Q(status=Status.FINISHED)
     shown = Submission.objects.filter(visible, finished, benchmark=benchmark, protocol=protocol)
+    if phase is not None:
+        shown = shown.filter(phase=phase)
     if view_name(view) == "teams":
         shown = shown.filter(pk__in=team_entries(shown, benchmark, rule or entry_rule(benchmark)))
     order = score_order(benchmark, metric)

@@ -20,10 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from benchmarks.models import Benchmark, ProtocolVersion
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+
+from benchmarks.models import Benchmark, Phase, ProtocolVersion
 from leaderboards.comparisons import not_significant, stored_comparisons
-from datasets.phases import EntryRule
+from datasets.phases import EntryRule, Visibility
 from leaderboards import queries
+from leaderboards.models import LadderScore
+from leaderboards.phases import board_phase, hidden_reason
 from leaderboards.queries import leaderboard_metrics, ranked_submissions, view_name
 from results.models import MetricValue, PairedComparison, Result
 from submissions.models import Submission
@@ -92,6 +99,13 @@ class Table:
     pages: int = 1
     view: str = "teams"
     rule: EntryRule = EntryRule.best
+    phase: Phase | None = None
+    hidden: str = ""
+    """Why the visitor sees no rows (a phase's board hidden until its close, or private); '' when shown."""
+
+    @property
+    def is_ladder(self) -> bool:
+        return self.phase is not None and self.phase.leaderboard == Visibility.ladder
 
 
 def intervals_overlap(first: Cell, second: Cell) -> bool:
@@ -128,17 +142,32 @@ def leaderboard_table(
     page: int = 1,
     page_size: int | None = PAGE_SIZE,
     view: str | None = None,
+    phase: str | None = None,
+    viewer: AbstractBaseUser | AnonymousUser | None = None,
+    now: datetime | None = None,
 ) -> Table:
     """One page of the public leaderboard (``page_size=None``: every row), sorted by ``sort``: one row per
-    team, or every submission with ``view="all"``."""
+    team, or every submission with ``view="all"``.
+
+    On a benchmark with competition phases it is the board of ``phase`` (a
+    slug; default ``leaderboards.phases.board_phase``): that phase's
+    submissions under its entry rule, no rows at all for a ``viewer`` the
+    phase hides them from, and on a ladder phase each team's shown score.
+    """
     protocol = protocol or benchmark.current_version()
+    now = now or timezone.now()
+    shown_phase = board_phase(benchmark, phase, now)
     metric = sort_metric(benchmark, sort)
     columns = [Column(name, benchmark.higher_is_better(name)) for name in leaderboard_metrics(benchmark)]
     table = Table(benchmark=benchmark, protocol=protocol, sort=metric, columns=columns, view=view_name(view),
-                  rule=queries.entry_rule(benchmark))
-    if protocol is None:
+                  rule=queries.entry_rule(benchmark, shown_phase), phase=shown_phase,
+                  hidden=hidden_reason(shown_phase, viewer, now))
+    if protocol is None or table.hidden:
         return table
-    ranked = ranked_submissions(benchmark, protocol, metric=metric, view=table.view, rule=table.rule)
+    if table.is_ladder:
+        return ladder_table(table)
+    ranked = ranked_submissions(benchmark, protocol, metric=metric, view=table.view, rule=table.rule,
+                                phase=shown_phase)
     table.total = ranked.order_by().values("pk").count()
     # Rank only ids (a narrow window over every row), then load full rows for one page.
     ranking = ranked.values_list("pk", "rank")
@@ -199,6 +228,25 @@ def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[start: start + ID_BATCH] for start in range(0, len(ids), ID_BATCH)]
 
 
+def ladder_table(table: Table) -> Table:
+    """A ladder phase's board: each team's shown score, best first (equal scores share a rank), and no
+    other figure: neither the exact values nor their intervals."""
+    benchmark = table.benchmark
+    table.sort, table.view = benchmark.rank_by, "teams"
+    table.columns = [Column(benchmark.rank_by, benchmark.higher_is_better(benchmark.rank_by))]
+    order = "-score" if table.columns[0].higher_is_better else "score"
+    scores = list(LadderScore.objects.filter(phase=table.phase, submission__protocol=table.protocol)
+                  .order_by(order, "updated").values_list("submission_id", "score"))
+    rows_by_id = _submissions([pk for pk, _ in scores])
+    rank = 0
+    for position, (pk, score) in enumerate(scores):
+        rank = rank if position > 0 and score == scores[position - 1][1] else position + 1
+        table.rows.append(Row(submission=rows_by_id[pk], rank=rank, tied_with_above=False,
+                              cells=[Cell(score, None, None)]))
+    table.total = len(table.rows)
+    return table
+
+
 def _submissions(submission_ids: list[int]) -> dict[int, Submission]:
     """The listed submissions with owner, team and result, without the heavy text and JSON fields."""
     found: dict[int, Submission] = {}
@@ -214,8 +262,8 @@ def _submissions(submission_ids: list[int]) -> dict[int, Submission]:
 
 
 def best_entry(benchmark: Benchmark) -> tuple[Submission, Cell] | None:
-    """The top of the current leaderboard: the submission and its rank-metric cell."""
-    table = leaderboard_table(benchmark, page=1, page_size=1)
+    """The top of the current leaderboard as everyone sees it: the submission and its rank-metric cell."""
+    table = leaderboard_table(benchmark, page=1, page_size=1, viewer=AnonymousUser())
     if not table.rows:
         return None
     return table.rows[0].submission, table.rows[0].cells[0]

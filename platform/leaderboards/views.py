@@ -5,6 +5,7 @@ export, and a team's page with the team's public entries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -14,8 +15,9 @@ from benchmarks.bundles import role_counts
 from benchmarks.models import Benchmark, ProtocolVersion
 from benchmarks.views import selected_protocol
 from datasets.spec_models import SplitSection
-from leaderboards.queries import ranked_submissions
+from leaderboards.queries import entry_rule, ranked_submissions
 from leaderboards.table import Cell, best_entry, leaderboard_table, sort_metric, table_csv
+from results import disclosure
 from results.models import MetricValue
 from submissions.models import Status, Submission
 from teams.models import Team
@@ -60,10 +62,11 @@ def page_number(request: HttpRequest) -> int:
 
 
 def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    benchmark = get_object_or_404(Benchmark, slug=slug)
+    benchmark = get_object_or_404(Benchmark.objects.visible(), slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
     sort, page = sort_metric(benchmark, request.GET.get("sort")), page_number(request)
-    table = leaderboard_table(benchmark, protocol, sort, page, view=request.GET.get("view"))
+    table = leaderboard_table(benchmark, protocol, sort, page, view=request.GET.get("view"),
+                              phase=request.GET.get("phase"), viewer=request.user)
     spec = protocol.typed_spec if protocol is not None else benchmark.typed_spec
     context = {
         "benchmark": benchmark,
@@ -80,18 +83,20 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "table": table,
         "sort": sort,
         "entry_rule": table.rule.value,
+        "phases": list(benchmark.phases.order_by("opens")),
     }
     return render(request, "benchmarks/detail.html", context)
 
 
 def leaderboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    benchmark = get_object_or_404(Benchmark, slug=slug)
+    benchmark = get_object_or_404(Benchmark.objects.visible(), slug=slug)
     protocol = selected_protocol(benchmark, request.GET.get("version", ""))
     table = leaderboard_table(benchmark, protocol, request.GET.get("sort"), page_size=None,
-                              view=request.GET.get("view"))
+                              view=request.GET.get("view"), phase=request.GET.get("phase"), viewer=request.user)
     response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
     version = protocol.short_hash if protocol is not None else "none"
-    response["Content-Disposition"] = f'attachment; filename="{slug}-leaderboard-{version}.csv"'
+    board = f"-{table.phase.slug}" if table.phase is not None else ""
+    response["Content-Disposition"] = f'attachment; filename="{slug}{board}-leaderboard-{version}.csv"'
     return response
 
 
@@ -106,11 +111,12 @@ class TeamEntry:
     is_row: bool
 
 
-def team_entries(team: Team, limit: int = TEAM_ENTRIES_SHOWN) -> list[TeamEntry]:
-    """The team's public finished submissions, newest first (at most ``limit``)."""
+def team_entries(team: Team, viewer: Any = None, limit: int = TEAM_ENTRIES_SHOWN) -> list[TeamEntry]:
+    """The team's public finished submissions, newest first (at most ``limit``); no value where the
+    submission's phase hides its result from ``viewer`` (``results.disclosure``)."""
     submissions = list(
         Submission.objects.filter(team=team, is_public=True, status=Status.FINISHED, is_baseline=False)
-        .select_related("benchmark", "protocol").defer("log_tail").order_by("-created")[:limit]
+        .select_related("benchmark", "protocol", "phase").defer("log_tail").order_by("-created")[:limit]
     )
     benchmarks = {submission.benchmark_id: submission.benchmark for submission in submissions}
     values = dict(
@@ -119,18 +125,23 @@ def team_entries(team: Team, limit: int = TEAM_ENTRIES_SHOWN) -> list[TeamEntry]
             name__in={benchmark.rank_by for benchmark in benchmarks.values()},
         ).values_list("submission_id", "name", "value")
     )
-    rows = {pk for benchmark in benchmarks.values()
-            for pk in ranked_submissions(benchmark).filter(team=team).values_list("pk", flat=True)}
-    return [
-        TeamEntry(submission, submission.benchmark.rank_by,
-                  values.get((submission.pk, submission.benchmark.rank_by)), submission.pk in rows)
-        for submission in submissions
-    ]
+    boards = {(submission.benchmark, submission.phase) for submission in submissions}
+    rows = {pk for benchmark, phase in boards
+            for pk in ranked_submissions(benchmark, phase=phase, rule=entry_rule(benchmark, phase))
+            .filter(team=team).values_list("pk", flat=True)}
+    entries = []
+    for submission in submissions:
+        metric = submission.benchmark.rank_by
+        if disclosure.phase_hides_result(viewer, submission):
+            entries.append(TeamEntry(submission, metric, None, False))
+        else:
+            entries.append(TeamEntry(submission, metric, values.get((submission.pk, metric)), submission.pk in rows))
+    return entries
 
 
 @require_GET
 def team_page(request: HttpRequest, name: str) -> HttpResponse:
     """A team's page: its members and its public entries."""
     context = team_page_context(name)
-    context["entries"] = team_entries(context["team"])  # type: ignore[arg-type]
+    context["entries"] = team_entries(context["team"], request.user)  # type: ignore[arg-type]
     return render(request, "teams/team.html", context)

@@ -30,7 +30,7 @@ def may_submit(user: AnyUser, team: Team, benchmark: Benchmark) -> str | None:
         return None
     registration = Registration.objects.filter(benchmark=benchmark, team=team).first()
     if registration is None:
-        return f"team {team.name} is not registered for {benchmark.slug}; register on its page first"
+        return f"team {team.name} is not registered for {benchmark.slug}; register for it first"
     if registration.state == RegistrationState.PENDING:
         return f"the registration of team {team.name} for {benchmark.slug} awaits a host's approval"
     if registration.state == RegistrationState.REFUSED:

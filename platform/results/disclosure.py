@@ -13,19 +13,32 @@ So:
   leaderboard's precision;
 - staff: everything, confusion matrix and per-class figures included.
 
+A submission to a competition phase shows nothing of its result (metrics,
+intervals, curves) where the phase's leaderboard hides it: to anyone but
+the hosts and the submitting team while a ``hidden_until_close`` board is
+hidden or on a ``private`` one, and to anyone but the hosts on a ``ladder``
+phase, whose board shows only the rounded score that climbed a step.
+
 Views, templates and the API take what they show from here.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
 from benchmarks.models import Benchmark
+from datasets.phases import Visibility
+from organisers.hosts import is_host, phase_leaderboard_visible
 from results.models import Result
 from results.plots import available_plots
 from submissions import access
 from submissions.models import Submission
+from teams.services import is_member
 
 AGGREGATE_PLOTS = ("cmc", "rank1_distractors", "roc")  # curves that count items but name none
 TOPK_FUNCTIONS = {"topk_error": "error", "topk_precision": "precision"}
@@ -37,7 +50,20 @@ def sees_everything(user: Any) -> bool:
 
 
 def sees_own_details(user: Any, submission: Submission) -> bool:
-    return access.is_owner_or_staff(user, submission)
+    return access.is_owner_or_staff(user, submission) and not phase_hides_result(user, submission)
+
+
+def phase_hides_result(user: Any, submission: Submission, now: datetime | None = None) -> bool:
+    """Whether the submission's phase keeps its result from ``user`` (see the module docstring)."""
+    phase = submission.phase
+    viewer = user if user is not None else AnonymousUser()
+    if phase is None or is_host(viewer, submission.benchmark):
+        return False
+    if phase.leaderboard == Visibility.ladder:
+        return True
+    if phase_leaderboard_visible(phase, viewer, now or timezone.now()):
+        return False
+    return not (viewer.is_authenticated and is_member(viewer, submission.team))
 
 
 def leaderboard_precision(value: float | None) -> float | None:
@@ -49,12 +75,17 @@ def leaderboard_precision(value: float | None) -> float | None:
 
 
 def visible_plots(user: Any, result: Result | None) -> list[str]:
+    if result is None or phase_hides_result(user, result.submission):
+        return []
     names = available_plots(result)
     return names if sees_everything(user) else [name for name in names if name in AGGREGATE_PLOTS]
 
 
 def visible_metric_names(user: Any, submission: Submission) -> list[str]:
-    """The spec's metrics in spec order: leaderboard ones for everyone, all of them for the owner and staff."""
+    """The spec's metrics in spec order: leaderboard ones for everyone, all of them for the owner and staff;
+    none where the submission's phase hides its result."""
+    if phase_hides_result(user, submission):
+        return []
     everything = sees_own_details(user, submission)
     return [metric.name for metric in submission.benchmark.typed_spec.metrics if everything or metric.leaderboard]
 
@@ -101,6 +132,8 @@ def visible_details(user: Any, submission: Submission, result: Result) -> dict[s
     details = result.details or {}
     if sees_everything(user):
         return details
+    if phase_hides_result(user, submission):
+        return {}
     shown: dict[str, Any] = {}
     if "identification" in details:
         identification = details["identification"]

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.dispatch import Signal
 
 from benchmarks.models import Benchmark, Phase
+from organisers.registration import may_submit
 from registry.attempts import TooManyFailedAttempts
 from registry.policy import ImageRefused, pin_image
 from submissions.inputs import UploadRejected, check_input
@@ -92,6 +93,9 @@ def create_submission(
     if kind == Kind.LOCAL and not command:
         raise SubmissionRefused("a local submission needs a command")
     team = entering_team(owner, team)
+    refusal = None if is_baseline else may_submit(owner, team, benchmark)
+    if refusal is not None:
+        raise SubmissionRefused(refusal)
     entered = intake_phase(benchmark, kind, phase, is_baseline)
     if not is_baseline:
         check_quota(team, benchmark, phase=entered)

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "api",
     "registry",
     "teams",
+    "organisers",
+    "hostdesk",
 ]
 
 MIDDLEWARE = [

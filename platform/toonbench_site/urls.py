@@ -18,6 +18,7 @@ APP_URL_PREFIXES = {
     "benchmarks": "",
     "registry": "",
     "teams": "",
+    "organisers": "",
 }
 
 urlpatterns = [path("admin/", admin.site.urls)]

@@ -148,7 +148,7 @@ def test_sketchy_outlines_stay_near_the_contours() -> None:
 
 def illustration_nuisances(tmp_path: Path, **changes: object) -> Path:
     document = yaml.safe_load(spec_path("illustration").read_text())
-    document["dataset"]["synthetic"]["nuisances"] = dict(changes)  # the bundled spec leaves the block off
+    document["dataset"]["synthetic"]["nuisances"] = dict(changes)  # in place of the bundled block
     path = tmp_path / "illustration.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -174,7 +174,8 @@ def test_a_bad_nuisance_is_rejected_with_the_file_and_field_path(tmp_path: Path,
 
 def test_the_nuisances_are_part_of_the_protocol_hash(tmp_path: Path) -> None:
     bundled = load_spec("illustration")
-    assert bundled.dataset.synthetic.params.nuisances == gn.ClipartNuisances()  # left off in the bundled spec
+    assert bundled.dataset.synthetic.params.nuisances == gn.ClipartNuisances(outline=0.5, gradient=0.3, designs=2, lookalike=0.1)
+    assert load_spec(illustration_nuisances(tmp_path, outline=0.5, gradient=0.3, designs=2, lookalike=0.1)).spec_hash() == bundled.spec_hash()
     shadowed = load_spec(illustration_nuisances(tmp_path, shadow=0.9)).spec_hash()
     assert shadowed != bundled.spec_hash()
     assert load_spec(illustration_nuisances(tmp_path, shadow=0.9)).spec_hash() == shadowed

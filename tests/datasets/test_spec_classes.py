@@ -40,8 +40,8 @@ SPEC_HASHES = {
     ("icartoonface", "official"): "4a1c3a8d182a7588db30966a0f9dfbd1279aaa2750dfaa9e06b982ca7657b221",
     ("icartoonface", "tiny"): "94d70dd9988e533cf932805701cf93daf49fd22811cbfd1ec465e7fd7b57a1b8",
     # illustration: real builds keep the published curated/train + curated/val split (real_split)
-    ("illustration", "default"): "54b60688db2732cd0390d5e938aa382560763c18166bc3e163ec60386b25e73e",
-    ("illustration", "tiny"): "f1609cc97c685cc803659c68f0b0a7cf95d85f496653864efb71ef0e81cb28a7",
+    ("illustration", "default"): "aaf728d74074a2d9da56259e0404850bee2cc1a0de7d26f806d2c76d75dad5ef",
+    ("illustration", "tiny"): "7224f45ec797aaa5988eef96cfde4e8c6c3d4abb05614e31801e52276fbcaff3",
     # toonnet: the nuisances block (styles of §3.2/§3.4, designs, look-alikes, clutter, degradations)
     ("toonnet", "default"): "4c034fc893183c9305db7e128a337317f97d4d870c24f3b62d2353684e0bdc23",
     ("toonnet", "tiny"): "7706e129c4cb268f1f66c23b1ed76d0aed5d53edc1a56d3bb64477db5f48758c",

@@ -40,13 +40,14 @@ MAY_IMPORT = {
 # its error pages, so it stands outside the tiers.
 APP_TIERS = (
     ("benchmarks",),
-    ("accounts", "teams", "registry"),  # who: participants, their teams and the teams' image namespaces
+    ("accounts", "teams", "registry", "organisers"),  # who: participants, their teams, their image namespaces
+    # and the hosts of a benchmark with the teams registered for it
     ("uploads",),
     ("submissions",),
     ("results",),
     ("jobs", "seeding"),
     ("leaderboards",),
-    ("api", "maintenance"),
+    ("api", "maintenance", "hostdesk"),
 )
 PROJECT = "toonbench_site"
 TIER = {app: rank for rank, apps in enumerate(APP_TIERS) for app in apps}

@@ -7,7 +7,8 @@ token-authenticated API posts released together. toonnet's spec allows 5
 submissions a day, so exactly 5 are accepted and 7 refused with 429; before
 the quota was counted inside the creating transaction, all 12 got in. The
 quota is the team's: two members posting at once share it, where before
-each account had its own.
+each account had its own. A competition phase's ``submissions_total`` holds
+the same way: two members of a team get exactly the phase's total.
 """
 
 from __future__ import annotations
@@ -133,6 +134,42 @@ def test_two_members_posting_at_once_get_exactly_the_teams_daily_quota(
     }
     assert sum(page["count"] for page in listed) == 5
     assert {row["team"] for page in listed for row in page["results"]} == {"red-pandas"}
+
+
+MAKE_CUP_TEAM = (  # fay creates cup-team and invites gus, who accepts
+    "from django.contrib.auth.models import User; from teams import services; "
+    "fay, gus = User.objects.get(username='fay'), User.objects.get(username='gus'); "
+    "services.accept(gus, services.invite(fay, services.create_team(fay, 'cup-team'), 'gus'))"
+)
+OPEN_A_CUP = (  # a competition phase open now over the whole held-out split, 3 submissions per team in all
+    "from datetime import timedelta; from django.utils import timezone; from benchmarks.models import Benchmark; "
+    "now = timezone.now(); Benchmark.objects.get(slug='toonnet').phases.create(slug='cup', title='Cup', "
+    "split='test', opens=now - timedelta(days=1), closes=now + timedelta(days=1), submissions_total=3)"
+)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_members_posting_at_once_get_exactly_the_phases_total(
+    database: str, request: pytest.FixtureRequest, tmp_path: Path, data_root: Path, toonnet_built: BuiltBenchmark
+) -> None:
+    database_url = request.getfixturevalue("postgres_url") if database == "postgresql" else ""
+    env = site_environment(tmp_path, data_root, database_url)
+    env["TOONBENCH_WEB_WORKERS"] = "3"
+    tokens = [user_token(env, "fay"), user_token(env, "gus")]
+    manage(env, "shell", "-c", MAKE_CUP_TEAM)
+    manage(env, "shell", "-c", OPEN_A_CUP)
+    archive = zip_bytes({"scores.npy": npy_bytes(seeded_scores(toonnet_built))})
+    with served(env, tmp_path / "site.log") as base:
+        responses = post_all_at_once(base, tokens, archive, PARALLEL_POSTS)
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] * 3 + [429] * 9, [response.text[:200] for response in responses]
+    assert {response.json()["error"] for response in responses if response.status_code == 429} == {
+        "team 'cup-team' has used all 3 submissions allowed in phase 'cup' of toonnet (failed and cancelled ones "
+        "do not count)"
+    }
+    entered = manage(env, "shell", "-c", "from submissions.models import Submission; print(sorted("
+                     "Submission.objects.filter(team__name='cup-team').values_list('phase__slug', flat=True)))")
+    assert entered.strip().splitlines()[-1] == "['cup', 'cup', 'cup']"
 
 
 @pytest.mark.django_db(transaction=True)

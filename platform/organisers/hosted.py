@@ -2,9 +2,9 @@
 
 ``create_uploaded`` checks the spec exactly as ``python -m evaluator validate``
 does (same messages), refuses a slug the repository or the site already has,
-unpacks the archive safely into ``<data root>/uploaded/<slug>`` (the limits
-of ``evaluator.archives``: member count, total size, ratio, unsafe names,
-links), writes the spec, its ``dataset.root`` pointed at the data, into the
+unpacks the archive (zip or tar) safely into ``<data root>/uploaded/<slug>``
+(``benchmarks.data_archives``: member count, total size, ratio, unsafe
+names, links, devices), writes the spec, its ``dataset.root`` pointed at the data, into the
 extra specs folder (``datasets.spec.extra_specs_dir``) where the worker's
 ``load_spec`` finds it, and queues the build. The benchmark stays inactive,
 unseen by participants, until a host publishes it (``publish``). Every
@@ -24,11 +24,14 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from benchmarks.models import Benchmark, BuildState, Origin
-from benchmarks.phases import is_host
 from benchmarks.sync import spec_document
 from datasets.spec import extra_specs_dir, is_bundled, validation_lines
-from evaluator.archives import ArchiveError, ArchiveLimits, extract_predictions
+from benchmarks.data_archives import unpack_data_archive
+from benchmarks.tasks import build_uploaded_benchmark
+from evaluator.archives import ArchiveError, ArchiveLimits
 from evaluator.specs import load_spec
+from organisers.hosts import is_host
+from organisers.models import BenchmarkHost, HostRole
 
 UPLOADED_FOLDER = "uploaded"
 MEGABYTE = 1024 * 1024
@@ -44,8 +47,8 @@ def can_create(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def can_host(user: AbstractBaseUser | AnonymousUser, benchmark: Benchmark) -> bool:
-    """Whether ``user`` may watch and publish ``benchmark``: its hosts and its uploader."""
-    return is_host(user, benchmark) or (user.is_authenticated and benchmark.created_by_id == user.pk)
+    """Whether ``user`` may watch and publish ``benchmark``: its hosts (the uploader is its owner)."""
+    return is_host(user, benchmark)
 
 
 def archive_limits() -> ArchiveLimits:
@@ -103,13 +106,12 @@ def data_folder_under_root(name: str, data_root: Path) -> Path:
 
 
 def unpack_archive(archive: Path, target: Path) -> None:
-    """Unpack a data zip into ``target`` (which must not exist) with the archive caps; nothing stays on refusal."""
+    """Unpack a data zip or tar into ``target`` (which must not exist) with the archive caps."""
     if target.exists():
         raise HostedRefused(f"data: {target.name!r} already has data; choose another slug")
     try:
-        extract_predictions(archive, target, archive_limits())
+        unpack_data_archive(archive, target, archive_limits(), archive.name)
     except ArchiveError as exc:
-        shutil.rmtree(target, ignore_errors=True)
         raise HostedRefused(f"data: {exc}") from None
 
 
@@ -143,12 +145,14 @@ def _record(user: AbstractBaseUser, slug: str, text: str, folder: Path) -> Bench
     try:
         spec = load_spec(path)
         with transaction.atomic():
-            return Benchmark.objects.create(
+            benchmark = Benchmark.objects.create(
                 slug=slug, title=spec.title, task=spec.task, summary=spec.summary, spec=spec_document(spec),
                 spec_version=spec.version, order=spec.order, is_active=False, origin=Origin.UPLOADED,
                 build_state=BuildState.QUEUED, build_message="waiting for a worker", data_folder=str(folder),
                 created_by=user,
             )
+            BenchmarkHost.objects.create(benchmark=benchmark, user=user, role=HostRole.OWNER)
+            return benchmark
     except Exception:
         path.unlink(missing_ok=True)
         raise
@@ -164,8 +168,6 @@ def _write_spec(slug: str, text: str) -> Path:
 
 def queue_build(benchmark: Benchmark) -> None:
     """Send the build to the maintenance queue once the row is committed."""
-    from benchmarks.tasks import build_uploaded_benchmark
-
     transaction.on_commit(lambda: build_uploaded_benchmark.apply_async(args=[benchmark.pk], queue="maintenance"))
 
 
