@@ -205,3 +205,64 @@ def test_a_participant_signs_up_submits_and_finds_the_result_ranked(
     browser.get(f"{live_server.url}/")
     save_page(browser, "home")
     assert os.path.getsize(SCREENSHOTS / "leaderboard.png") > 10_000
+
+
+def sign_in(browser, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the login page and wait until it has let the user through."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{live_server.url}/accounts/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys("correct horse battery")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(browser, WAIT_S).until(lambda driver: "/accounts/login/" not in driver.current_url)
+
+
+def test_a_team_a_hidden_phase_and_the_host_desk_as_their_users_see_them(
+    browser, live_server, toonnet, alice, bob, toonnet_built, django_user_model  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from benchmarks.models import Phase
+    from teams.models import Invitation
+
+    wait = WebDriverWait(browser, WAIT_S)
+    now = timezone.now()
+    final = Phase.objects.create(benchmark=toonnet, slug="final", title="Final test", split="test",
+                                 opens=now - timedelta(days=1), closes=now + timedelta(days=7), submissions_total=3,
+                                 leaderboard="hidden_until_close")
+    entry = finished_submission(alice, toonnet, toonnet_built, scores=seeded_scores(toonnet_built, 42), seed=42,
+                                method="Random forest")
+    type(entry).objects.filter(pk=entry.pk).update(phase=final)
+
+    sign_in(browser, live_server, "alice")
+    browser.get(f"{live_server.url}/team/")
+    browser.find_element(By.NAME, "name").send_keys("red-pandas")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/team/create/'] button[type=submit]").click()
+    wait.until(ready.text_to_be_present_in_element((By.ID, "members"), "alice"))
+    browser.find_element(By.NAME, "username").send_keys("bob")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/team/invite/'] button[type=submit]").click()
+    wait.until(ready.text_to_be_present_in_element((By.ID, "sent"), "bob"))
+    assert Invitation.objects.get(invitee=bob).team.name == "red-pandas"
+    save_page(browser, "team")
+
+    browser.get(f"{live_server.url}/benchmarks/toonnet/?phase=final")
+    assert "leaderboard is hidden until the phase closes" in browser.find_element(By.TAG_NAME, "main").text
+    assert not browser.find_elements(By.XPATH, "//table[@id='leaderboard']//a[text()='Random forest']")
+    save_page(browser, "phase-hidden")
+
+    django_user_model.objects.create_user("hostess", "hostess@example.org", "correct horse battery", is_staff=True)
+    browser.delete_all_cookies()
+    sign_in(browser, live_server, "hostess")
+    browser.get(f"{live_server.url}/benchmarks/toonnet/hosting/")
+    assert "Hosting" in browser.find_element(By.TAG_NAME, "h1").text
+    save_page(browser, "host-desk")
+    browser.get(f"{live_server.url}/benchmarks/toonnet/?phase=final")
+    assert browser.find_elements(By.XPATH, "//table[@id='leaderboard']//a[text()='Random forest']")
+    save_page(browser, "phase-host")
