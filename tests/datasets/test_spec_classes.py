@@ -41,7 +41,7 @@ SPEC_HASHES = {
     ("icartoonface", "tiny"): "94d70dd9988e533cf932805701cf93daf49fd22811cbfd1ec465e7fd7b57a1b8",
     # illustration: real builds keep the published curated/train + curated/val split (real_split)
     ("illustration", "default"): "aaf728d74074a2d9da56259e0404850bee2cc1a0de7d26f806d2c76d75dad5ef",
-    ("illustration", "tiny"): "7224f45ec797aaa5988eef96cfde4e8c6c3d4abb05614e31801e52276fbcaff3",
+    ("illustration", "tiny"): "408861e53fbbeaa088ef7917b94e847d5e224a4090d4ba03a52bcf03726fc0b2",
     # toonnet: the nuisances block (styles of §3.2/§3.4, designs, look-alikes, clutter, degradations)
     ("toonnet", "default"): "4c034fc893183c9305db7e128a337317f97d4d870c24f3b62d2353684e0bdc23",
     ("toonnet", "tiny"): "7706e129c4cb268f1f66c23b1ed76d0aed5d53edc1a56d3bb64477db5f48758c",
