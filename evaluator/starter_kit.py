@@ -12,6 +12,7 @@ a bundled baseline's image instead. The protocol bundle carries the kit under
 from __future__ import annotations
 
 from datasets.spec_models import BenchmarkSpec
+from evaluator.tasks import task_of
 
 RUNTIME_IMAGE = "toonbench/runtime:latest"
 
@@ -39,84 +40,6 @@ def read_rgb(path: Path) -> np.ndarray:
         raise SystemExit(f"{{path}}: not a readable image")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 '''
-
-_CLASSIFICATION = '''
-
-def features(image: np.ndarray) -> np.ndarray:
-    """A colour layout: the image at 8x8, centred and scaled to unit length."""
-    small = cv2.resize(image, (8, 8), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
-    small -= small.mean()
-    return small / (np.linalg.norm(small) + 1e-6)
-
-
-def predict_classification(input_dir: Path, output_dir: Path) -> None:
-    """Scores [N, C] from a fixed random projection of the colour layout: replace with a trained model."""
-    manifest = read_manifest(input_dir)
-    classes = manifest["classes"]
-    projection = np.random.default_rng(0).normal(size=(8 * 8 * 3, len(classes))).astype(np.float32)
-    rows = [features(read_rgb(input_dir / item["path"])) @ projection for item in manifest["items"]]
-    scores = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(classes))
-    np.save(output_dir / "scores.npy", scores)
-
-
-if __name__ == "__main__":
-    predict_classification(Path(sys.argv[1]), Path(sys.argv[2]))
-'''
-
-_IDENTIFICATION = '''
-
-def embed(image: np.ndarray, box: list[int] | None) -> np.ndarray:
-    """The face box (whole image when none) in grey at 16x16, centred and L2-normalised."""
-    if box is not None:
-        x1, y1, x2, y2 = (int(v) for v in box)
-        crop = image[max(y1, 0):max(y2, y1 + 1), max(x1, 0):max(x2, x1 + 1)]
-        image = crop if crop.size else image
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    vector = cv2.resize(grey, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
-    vector -= vector.mean()
-    return vector / (np.linalg.norm(vector) + 1e-6)
-
-
-def predict_identification_verification(input_dir: Path, output_dir: Path) -> None:
-    """Embeddings [N, D], rows in manifest order: replace ``embed`` with a trained network."""
-    manifest = read_manifest(input_dir)
-    rows = [embed(read_rgb(input_dir / item["path"]), item.get("box")) for item in manifest["items"]]
-    np.save(output_dir / "embeddings.npy", np.asarray(rows, dtype=np.float32).reshape(len(rows), 16 * 16))
-
-
-if __name__ == "__main__":
-    predict_identification_verification(Path(sys.argv[1]), Path(sys.argv[2]))
-'''
-
-_TRANSLATION = '''
-
-def cartoonize(photo: np.ndarray) -> np.ndarray:
-    """Flat colours and dark edges: edge-preserving smoothing, colour quantisation, adaptive-threshold lines."""
-    smooth = cv2.bilateralFilter(photo, 9, 75, 75)
-    flat = (smooth // 32) * 32 + 16
-    grey = cv2.medianBlur(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY), 5)
-    edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 5)
-    return (flat * (edges[..., None] > 0)).astype(np.uint8)
-
-
-def predict_translation(input_dir: Path, output_dir: Path) -> None:
-    """One PNG per input, same size: replace ``cartoonize`` with a trained generator."""
-    manifest = read_manifest(input_dir)
-    (output_dir / "images").mkdir(parents=True, exist_ok=True)
-    for item in manifest["items"]:
-        cartoon = cartoonize(read_rgb(input_dir / item["path"]))
-        cv2.imwrite(str(output_dir / "images" / f"{item['id']}.png"), cv2.cvtColor(cartoon, cv2.COLOR_RGB2BGR))
-
-
-if __name__ == "__main__":
-    predict_translation(Path(sys.argv[1]), Path(sys.argv[2]))
-'''
-
-_BODIES = {
-    "classification": ("scores.npy (float32 [N, C])", _CLASSIFICATION),
-    "identification_verification": ("embeddings.npy (float32 [N, D])", _IDENTIFICATION),
-    "translation": ("images/<id>.png (one per input, same size)", _TRANSLATION),
-}
 
 _DOCKERFILE = '''# A model image for {slug}. The runtime image holds Python 3.11, numpy, OpenCV, scikit-learn,
 # scikit-image and torch (CUDA build: uses a GPU when the evaluator gives one); see README.md.
@@ -183,12 +106,12 @@ build FROM it and copy your own predict.py (or your own weights) over it:
 
 def starter_kit_files(spec: BenchmarkSpec) -> dict[str, bytes]:
     """``predict.py``, ``Dockerfile`` and ``README.md`` for ``spec``'s task."""
-    if spec.task not in _BODIES:
-        raise ValueError(f"{spec.slug}: no starting kit for task {spec.task!r} (known: {', '.join(_BODIES)})")
-    writes, body = _BODIES[spec.task]
-    fields = {"slug": spec.slug, "task": spec.task, "writes": writes, "runtime": RUNTIME_IMAGE}
+    starter = task_of(spec).starter
+    if starter is None:
+        raise ValueError(f"{spec.slug}: task {spec.task!r} has no starting code")
+    fields = {"slug": spec.slug, "task": spec.task, "writes": starter.writes, "runtime": RUNTIME_IMAGE}
     return {
-        "predict.py": (_COMMON.format(**fields) + body).encode(),
+        "predict.py": (_COMMON.format(**fields) + starter.body).encode(),
         "Dockerfile": _DOCKERFILE.format(**fields).encode(),
         "README.md": _README.format(**fields).encode(),
     }

@@ -60,6 +60,14 @@ def no_spec_problem(spec: BenchmarkSpec) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
+class StarterCode:
+    """The task's half of a starting ``predict.py`` (``evaluator.starter_kit`` adds the shared head) and what it writes."""
+
+    writes: str
+    body: str
+
+
+@dataclass(frozen=True)
 class TaskType:
     """One task type.
 
@@ -77,6 +85,7 @@ class TaskType:
     of ``evaluator.plots`` a result of this task offers. ``check_spec``
     returns ``(field, problem)`` for a spec this task cannot run, else None.
     ``readme_sizes(built, inputs)`` writes the README's split lines.
+    ``starter`` is the task's starting code for participants' kits.
     """
 
     name: str
@@ -92,6 +101,7 @@ class TaskType:
     document_fields: Callable[[BenchmarkSpec], dict[str, Any]] = no_document_fields
     check_spec: Callable[[BenchmarkSpec], tuple[str, str] | None] = no_spec_problem
     figures: tuple[str, ...] = ()
+    starter: StarterCode | None = None
 
     def inputs(self, built: BuiltBenchmark) -> list[ManifestItem]:
         """The test items a container receives, sorted by id."""

@@ -20,7 +20,7 @@ from datasets.manifest import ManifestItem
 from datasets.spec_models import BenchmarkSpec
 from evaluator.metrics.classification import ClassificationEvidence
 from evaluator.output_files import OutputError, check_finite, check_matrix, first_line, load_npy, parse_cell, preview
-from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+from evaluator.tasks.base import Evidences, ScoringOptions, StarterCode, TaskType, TaskWords, register_task
 
 SCORES_NPY = "scores.npy"
 SCORES_CSV = "scores.csv"
@@ -151,8 +151,36 @@ def readme_sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> list[str]
     ]
 
 
+STARTER = StarterCode(
+    writes='scores.npy (float32 [N, C])',
+    body='''
+
+def features(image: np.ndarray) -> np.ndarray:
+    """A colour layout: the image at 8x8, centred and scaled to unit length."""
+    small = cv2.resize(image, (8, 8), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    small -= small.mean()
+    return small / (np.linalg.norm(small) + 1e-6)
+
+
+def predict_classification(input_dir: Path, output_dir: Path) -> None:
+    """Scores [N, C] from a fixed random projection of the colour layout: replace with a trained model."""
+    manifest = read_manifest(input_dir)
+    classes = manifest["classes"]
+    projection = np.random.default_rng(0).normal(size=(8 * 8 * 3, len(classes))).astype(np.float32)
+    rows = [features(read_rgb(input_dir / item["path"])) @ projection for item in manifest["items"]]
+    scores = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(classes))
+    np.save(output_dir / "scores.npy", scores)
+
+
+if __name__ == "__main__":
+    predict_classification(Path(sys.argv[1]), Path(sys.argv[2]))
+''',
+)
+
+
 CLASSIFICATION = register_task(TaskType(
     name="classification",
+    starter=STARTER,
     words=TaskWords(
         title="Classification",
         summary="image classification",

@@ -18,7 +18,7 @@ from datasets.manifest import ManifestItem, Roles
 from evaluator.metrics.identification import IdentificationEvidence, distractor_ranks, rank1_by_distractor_count
 from evaluator.metrics.verification import VerificationEvidence, pair_similarities
 from evaluator.output_files import OutputError, check_finite, check_matrix, load_npy
-from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+from evaluator.tasks.base import Evidences, ScoringOptions, StarterCode, TaskType, TaskWords, register_task
 
 EMBEDDINGS_NPY = "embeddings.npy"
 
@@ -122,8 +122,38 @@ def readme_sizes(built: BuiltBenchmark, inputs: list[ManifestItem]) -> list[str]
     return lines
 
 
+STARTER = StarterCode(
+    writes='embeddings.npy (float32 [N, D])',
+    body='''
+
+def embed(image: np.ndarray, box: list[int] | None) -> np.ndarray:
+    """The face box (whole image when none) in grey at 16x16, centred and L2-normalised."""
+    if box is not None:
+        x1, y1, x2, y2 = (int(v) for v in box)
+        crop = image[max(y1, 0):max(y2, y1 + 1), max(x1, 0):max(x2, x1 + 1)]
+        image = crop if crop.size else image
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    vector = cv2.resize(grey, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    vector -= vector.mean()
+    return vector / (np.linalg.norm(vector) + 1e-6)
+
+
+def predict_identification_verification(input_dir: Path, output_dir: Path) -> None:
+    """Embeddings [N, D], rows in manifest order: replace ``embed`` with a trained network."""
+    manifest = read_manifest(input_dir)
+    rows = [embed(read_rgb(input_dir / item["path"]), item.get("box")) for item in manifest["items"]]
+    np.save(output_dir / "embeddings.npy", np.asarray(rows, dtype=np.float32).reshape(len(rows), 16 * 16))
+
+
+if __name__ == "__main__":
+    predict_identification_verification(Path(sys.argv[1]), Path(sys.argv[2]))
+''',
+)
+
+
 IDENTIFICATION_VERIFICATION = register_task(TaskType(
     name="identification_verification",
+    starter=STARTER,
     words=TaskWords(
         title="Identification and verification",
         summary="face identification and verification",

@@ -19,7 +19,7 @@ from datasets.manifest import ManifestItem
 from evaluator.metrics.generation import GenerationEvidence
 from evaluator.metrics.inception import load_extractor
 from evaluator.output_files import OutputError, first_line
-from evaluator.tasks.base import Evidences, ScoringOptions, TaskType, TaskWords, register_task
+from evaluator.tasks.base import Evidences, ScoringOptions, StarterCode, TaskType, TaskWords, register_task
 
 OUTPUT_IMAGES_DIR = "images"
 
@@ -139,8 +139,37 @@ def is_cartoon(item: ManifestItem) -> bool:
     return item.domain == "cartoon"
 
 
+STARTER = StarterCode(
+    writes='images/<id>.png (one per input, same size)',
+    body='''
+
+def cartoonize(photo: np.ndarray) -> np.ndarray:
+    """Flat colours and dark edges: edge-preserving smoothing, colour quantisation, adaptive-threshold lines."""
+    smooth = cv2.bilateralFilter(photo, 9, 75, 75)
+    flat = (smooth // 32) * 32 + 16
+    grey = cv2.medianBlur(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY), 5)
+    edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 5)
+    return (flat * (edges[..., None] > 0)).astype(np.uint8)
+
+
+def predict_translation(input_dir: Path, output_dir: Path) -> None:
+    """One PNG per input, same size: replace ``cartoonize`` with a trained generator."""
+    manifest = read_manifest(input_dir)
+    (output_dir / "images").mkdir(parents=True, exist_ok=True)
+    for item in manifest["items"]:
+        cartoon = cartoonize(read_rgb(input_dir / item["path"]))
+        cv2.imwrite(str(output_dir / "images" / f"{item['id']}.png"), cv2.cvtColor(cartoon, cv2.COLOR_RGB2BGR))
+
+
+if __name__ == "__main__":
+    predict_translation(Path(sys.argv[1]), Path(sys.argv[2]))
+''',
+)
+
+
 TRANSLATION = register_task(TaskType(
     name="translation",
+    starter=STARTER,
     words=TaskWords(
         title="Image translation",
         summary="image-to-image translation",

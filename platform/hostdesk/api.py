@@ -23,6 +23,8 @@ from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, re_path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -113,9 +115,11 @@ class CompetitionView(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=CompetitionSerializer, summary="A benchmark's registration rule and terms")
     def get(self, request: Request, slug: str) -> Response:
         return Response(CompetitionSerializer(competition_of(get_object_or_404(Benchmark, slug=slug))).data)
 
+    @extend_schema(request=CompetitionSerializer, responses=CompetitionSerializer, summary="Change the registration rule or the terms (hosts)")
     def patch(self, request: Request, slug: str) -> Response:
         benchmark = hosted(request, slug, "change its registration and terms")
         body = CompetitionSerializer(competition_of(benchmark), data=request.data, partial=True)
@@ -127,6 +131,7 @@ class RegisterView(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=RegisterBody, responses=RegistrationSerializer, summary="Register the caller's team, accepting the terms")
     def post(self, request: Request, slug: str) -> Response:
         benchmark = get_object_or_404(Benchmark, slug=slug)
         accept = valid(RegisterBody(data=request.data))["accept_terms"]
@@ -141,6 +146,7 @@ class RegistrationList(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RegistrationSerializer(many=True), summary="Every registration of a benchmark (hosts)")
     def get(self, request: Request, slug: str) -> Response:
         benchmark = hosted(request, slug, "see its registrations")
         registrations = benchmark.registrations.select_related("team")
@@ -151,6 +157,7 @@ class RegistrationDecision(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=DecisionBody, responses=RegistrationSerializer, summary="Approve or refuse a registration (hosts)")
     def post(self, request: Request, slug: str, pk: int) -> Response:
         benchmark = hosted(request, slug, "approve or refuse registrations")
         registration = benchmark.registrations.filter(pk=pk).first()
@@ -164,10 +171,12 @@ class HostList(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=HostSerializer(many=True), summary="A benchmark's owner and co-organisers")
     def get(self, request: Request, slug: str) -> Response:
         benchmark = get_object_or_404(Benchmark, slug=slug)
         return Response(HostSerializer(benchmark.hosts.select_related("user"), many=True).data)
 
+    @extend_schema(request=UsernameBody, responses=HostSerializer, summary="Add a co-organiser (the owner)")
     def post(self, request: Request, slug: str) -> Response:
         benchmark = owned(request, slug)
         username = valid(UsernameBody(data=request.data))["username"]
@@ -182,6 +191,7 @@ class HostDetail(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={204: None}, summary="Remove a co-organiser (the owner)")
     def delete(self, request: Request, slug: str, username: str) -> Response:
         benchmark = owned(request, slug)
         try:
@@ -210,6 +220,7 @@ class EntryList(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Every submission of a benchmark or phase with its log (hosts)")
     def get(self, request: Request, slug: str) -> Response:
         benchmark = hosted(request, slug, "see all its submissions")
         phase = phase_of(benchmark, request.query_params.get("phase"))
@@ -221,6 +232,7 @@ class Export(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR}, summary="Every submission as CSV or JSON (hosts)")
     def get(self, request: Request, slug: str, extension: str) -> HttpResponse:
         benchmark = hosted(request, slug, "export its submissions")
         phase = phase_of(benchmark, request.query_params.get("phase"))
@@ -239,6 +251,7 @@ class RescoreView(APIView):
     authentication_classes = TOKEN_OR_SESSION
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=RescoreBody, responses={202: OpenApiTypes.OBJECT}, summary="Re-score every entry on the current protocol version (hosts)")
     def post(self, request: Request, slug: str) -> Response:
         benchmark = hosted(request, slug, "re-score its entries")
         phase = phase_of(benchmark, valid(RescoreBody(data=request.data)).get("phase"))
