@@ -44,7 +44,7 @@ from tqdm import tqdm
 from datasets.adapters.base import AdapterError, register_adapter
 from datasets.adapters.image_files import opaque_id, read_image, require_folder, write_png
 from datasets.components import Params
-from datasets.face_crop import Box, crop_enlarged, enlarged_crop  # noqa: F401 (enlarged_crop: part of this adapter's interface)
+from datasets.face_crop import Box, crop_enlarged
 from datasets.manifest import ManifestItem
 
 TRAIN_DIR = "personai_icartoonface_rectrain"

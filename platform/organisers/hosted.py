@@ -54,8 +54,8 @@ def can_host(user: AbstractBaseUser | AnonymousUser, benchmark: Benchmark) -> bo
 def archive_limits() -> ArchiveLimits:
     """The caps on an uploaded data archive (``TOONBENCH_DATA_ARCHIVE_*`` settings)."""
     return ArchiveLimits(
-        max_files=int(getattr(settings, "TOONBENCH_DATA_ARCHIVE_MAX_FILES", 200_000)),
-        max_bytes=int(getattr(settings, "TOONBENCH_DATA_ARCHIVE_MAX_MB", 20 * 1024) * MEGABYTE),
+        max_files=settings.TOONBENCH_DATA_ARCHIVE_MAX_FILES,
+        max_bytes=int(settings.TOONBENCH_DATA_ARCHIVE_MAX_MB * MEGABYTE),
     )
 
 

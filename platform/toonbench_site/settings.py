@@ -163,6 +163,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # upload routes named below, which cap their own uploads (uploads/size_cap.py, chunked uploads).
 TOONBENCH_MAX_REQUEST_BYTES = int(_env_number("TOONBENCH_MAX_REQUEST_MB", 10) * 1024 * 1024)
 TOONBENCH_UPLOAD_URL_NAMES = ("submit", "api-submissions", "api-upload")
+# A host's data archive for an uploaded benchmark: at most this many members and unpacked megabytes.
+TOONBENCH_DATA_ARCHIVE_MAX_FILES = int(_env_number("TOONBENCH_DATA_ARCHIVE_MAX_FILES", 200_000))
+TOONBENCH_DATA_ARCHIVE_MAX_MB = _env_number("TOONBENCH_DATA_ARCHIVE_MAX_MB", 20 * 1024)
 
 # Production hardening: on unless DEBUG, each switchable for a TLS-terminating proxy setup.
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from datasets.adapters import ADAPTERS, AdapterError
-from datasets.adapters.icartoonface import enlarged_crop
+from datasets.face_crop import enlarged_crop
 from datasets.build import build_benchmark
 from datasets.spec import load_spec
 
