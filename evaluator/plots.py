@@ -51,7 +51,7 @@ def draw_cmc(details: dict[str, Any], path: Path) -> Path:
     probes = details.get("probes")
     axes.set_title("CMC curve" + (f" ({probes} probes)" if probes else ""))
     axes.grid(True, which="both", alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def draw_rank1_vs_distractors(details: dict[str, Any], path: Path) -> Path:
@@ -68,7 +68,7 @@ def draw_rank1_vs_distractors(details: dict[str, Any], path: Path) -> Path:
     axes.set_ylabel("rank-1 identification rate")
     axes.set_title("Rank-1 against the number of distractors")
     axes.grid(True, which="both", alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def draw_roc(details: dict[str, Any], path: Path) -> Path:
@@ -95,7 +95,7 @@ def draw_roc(details: dict[str, Any], path: Path) -> Path:
     axes.set_title("Verification ROC" + counts)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="lower right")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def draw_confusion(details: dict[str, Any], class_names: list[str], path: Path) -> Path:
@@ -116,7 +116,7 @@ def draw_confusion(details: dict[str, Any], class_names: list[str], path: Path) 
     axes.set_ylabel("true class")
     axes.set_title("Confusion matrix (row share; numbers are counts)")
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of true class")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def draw_per_class(details: dict[str, Any], path: Path) -> Path:
@@ -140,7 +140,7 @@ def draw_per_class(details: dict[str, Any], path: Path) -> Path:
     axes.set_title("Per-class precision", pad=24)
     axes.grid(True, axis="x", alpha=0.3)
     axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series), fontsize=8, frameon=False)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def draw_all(result: Any, folder: Path, figures: Sequence[str]) -> list[Path]:
     return drawn
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def save_figure(figure: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()

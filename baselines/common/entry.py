@@ -31,13 +31,25 @@ def run_predict(predict: PredictFn, argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     random.seed(0)
     np.random.seed(0)
-    torch = sys.modules.get("torch")  # only the learned baselines load torch; the image filters stay light
-    if torch is not None:
-        torch.manual_seed(0)
-        torch.set_num_threads(torch_threads())
     try:
+        _seed_torch()
         predict(args.input_dir, args.output_dir, args.checkpoint)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _seed_torch() -> None:
+    """Seed torch, pin its threads and choose the device, where the baseline loaded torch.
+
+    Only the learned baselines load torch; the image filters stay light.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    from baselines.common.device import DEVICE_VARIABLE, choose_device, use_device
+
+    torch.manual_seed(0)
+    torch.set_num_threads(torch_threads())
+    use_device(choose_device(os.environ.get(DEVICE_VARIABLE), torch.cuda.is_available()))

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, write_embeddings
+from baselines.common.device import on_device
 from baselines.common.images import load_images
 from baselines.common.nets import EmbeddingNet, MarginHead, SphereAnnealing
 from baselines.common.training import FitSettings, fit, run_batches, seed_everything, to_tensor
@@ -109,7 +110,7 @@ def predict_face_embeddings(input_dir: Path, output_dir: Path, checkpoint: Path 
     payload = load_checkpoint(checkpoint)
     model = EmbeddingNet(payload["dim"], payload.get("backbone", "resnet"))
     model.load_state_dict(payload["state"])
-    model.eval()
+    on_device(model).eval()
     manifest = read_input(input_dir)
     images = load_images([manifest.image_path(item) for item in manifest.items], payload["size"], [item.box for item in manifest.items], desc="faces", margin=payload["margin"])
     write_embeddings(output_dir, embed_faces(model, to_tensor(images)))

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, reorder_columns, write_scores
+from baselines.common.device import on_device
 from baselines.common.toonnet_nets import ToonNetMember
 from baselines.common.training import augment_batch, class_indices, run_batches, seed_everything, to_tensor
 from baselines.common.weights import load_checkpoint, save_checkpoint
@@ -124,7 +125,7 @@ def load_member(payload: dict[str, Any]) -> tuple[MemberConfig, ToonNetMember]:
     config = MemberConfig(**payload["config"])
     model = config.build(len(payload["classes"]))
     model.load_state_dict(payload["state"])
-    return config, model.eval()
+    return config, on_device(model).eval()
 
 
 def member_outputs(config: MemberConfig, model: ToonNetMember, inputs: ToonInputs, prelogits: bool) -> np.ndarray:

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from baselines.common.device import current_device
 from baselines.common.entry import torch_threads
 
 MEAN, STD = 0.5, 0.25
@@ -109,11 +110,14 @@ def fit(
 
 @torch.no_grad()
 def run_batches(fn: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor], images: torch.Tensor, extras: torch.Tensor | None = None, batch_size: int = 256) -> np.ndarray:
-    """Apply ``fn(images, extras)`` in eval batches and stack the float32 results."""
+    """Apply ``fn(images, extras)`` in eval batches on the chosen device and stack the float32 results."""
+    device = current_device()
     outputs = []
     for start in range(0, len(images), batch_size):
         stop = start + batch_size
-        outputs.append(fn(images[start:stop], None if extras is None else extras[start:stop]).float().numpy())
+        batch = images[start:stop].to(device)
+        extra = None if extras is None else extras[start:stop].to(device)
+        outputs.append(fn(batch, extra).float().cpu().numpy())
     return np.concatenate(outputs).astype(np.float32) if outputs else np.zeros((0, 0), np.float32)
 
 

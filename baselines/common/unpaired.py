@@ -22,6 +22,7 @@ from torch import nn
 
 from baselines.common.context import TrainContext
 from baselines.common.contract import read_rgb
+from baselines.common.device import current_device, on_device
 from baselines.common.translate import translate_folder
 from baselines.common.weights import load_checkpoint, save_checkpoint
 
@@ -101,7 +102,7 @@ def translate_with(model: Callable[[torch.Tensor], torch.Tensor], input_dir: Pat
 
     @torch.no_grad()
     def one(photo: np.ndarray) -> np.ndarray:
-        return to_uint8(model(to_signed(photo[None])))[0]
+        return to_uint8(model(to_signed(photo[None]).to(current_device())).cpu())[0]
 
     translate_folder(input_dir, output_dir, one, desc=desc)
 
@@ -120,4 +121,4 @@ def load_generator(name: str, checkpoint: Path | None, build: Callable[[dict[str
     payload = load_checkpoint(checkpoint)
     generator = build(payload["shape"])
     generator.load_state_dict(payload["state"])
-    return generator.eval()
+    return on_device(generator).eval()

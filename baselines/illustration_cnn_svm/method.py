@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from baselines.common.classify import input_arrays, split_arrays
 from baselines.common.context import TrainContext
 from baselines.common.contract import read_input, reorder_columns, write_scores
+from baselines.common.device import on_device
 from baselines.common.training import FitSettings, class_indices, fit, run_batches, seed_everything
 from baselines.common.vgg import Vgg19, VggShape, load_vgg19, vgg_tensor, weights_file
 from baselines.common.weights import load_checkpoint, save_checkpoint
@@ -66,7 +67,7 @@ def build_model(payload: dict[str, Any]) -> Vgg19:
     """The stored network; its fc8 has as many outputs as the classes it was trained on (the noisy set's, when adapted)."""
     model = Vgg19(payload["state"]["classifier.6.weight"].shape[0], VggShape(**payload["shape"]))
     model.load_state_dict(payload["state"])
-    return model.eval()
+    return on_device(model).eval()
 
 
 def predict(input_dir: Path, output_dir: Path, checkpoint: Path | None) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from baselines.common.context import TrainContext
+from baselines.common.device import on_device
 from baselines.common.contract import read_input, reorder_columns, write_scores
 from baselines.common.toonnet_nets import NPNHead, ToonNetMember
 from baselines.common.toonnet_training import MemberConfig, fit_step, load_member, member_outputs, paper_schedule, train_member
@@ -78,7 +79,7 @@ def predict(input_dir: Path, output_dir: Path, checkpoint: Path | None) -> None:
     members = [load_member(member) for member in payload["members"]]
     head = build_head(members, len(payload["classes"]))
     head.load_state_dict(payload["head"])
-    head.eval()
+    on_device(head).eval()
     manifest = read_input(input_dir)
     features = member_features(members, manifest_inputs(manifest, ius=True))
     scores = run_batches(lambda f, _: torch.softmax(head(f), dim=1), features)

@@ -189,6 +189,7 @@ class DockerRunner(Runner):
 
     def container_options(self, input_dir: Path, output_dir: Path, limits: RunLimits) -> dict[str, Any]:
         """Everything ``containers.create`` gets: the sandbox in one place."""
+        requests = self.device_requests(limits)
         options: dict[str, Any] = {
             "detach": True,
             "labels": {CONTAINER_LABEL: self.kind, WORKER_LABEL: worker_name(), **self.labels},
@@ -203,7 +204,9 @@ class DockerRunner(Runner):
                 str(input_dir): {"bind": "/input", "mode": "ro"},
                 str(output_dir): {"bind": "/output", "mode": "rw"},
             },
-            "environment": {"TOONBENCH_INPUT": "/input", "TOONBENCH_OUTPUT": "/output", "HOME": "/tmp"},
+            # TOONBENCH_DEVICE says which device the container was given (``cuda`` with a GPU request).
+            "environment": {"TOONBENCH_INPUT": "/input", "TOONBENCH_OUTPUT": "/output", "HOME": "/tmp",
+                            "TOONBENCH_DEVICE": "cuda" if requests else "cpu"},
             "mem_limit": limits.memory_bytes,
             "memswap_limit": limits.memory_bytes,
             "nano_cpus": int(limits.cpus * 1e9),
@@ -211,7 +214,6 @@ class DockerRunner(Runner):
             # The log tail is read from the attached stream; the engine's own copy stays small.
             "log_config": docker.types.LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         }
-        requests = self.device_requests(limits)
         if requests:
             options["device_requests"] = requests
         if self.command is not None:
