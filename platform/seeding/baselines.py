@@ -72,7 +72,7 @@ def ensure_baselines(
         publisher, reason = image_publisher(log)
         if publisher is None:
             log(f"baselines run as local commands: {reason}")
-    for baseline in all_baselines():
+    for baseline in in_submission_order(all_baselines()):
         if benchmarks and baseline.benchmark not in benchmarks:
             continue
         try:
@@ -86,6 +86,16 @@ def ensure_baselines(
         else:
             report.skipped.append(f"{baseline.name}: {outcome}")
     return report
+
+
+def in_submission_order(baselines: list[Baseline]) -> list[Baseline]:
+    """Benchmarks in their listing order, and within one, the baselines that learn nothing first.
+
+    Leaderboards then fill one after another on a first run, each starting
+    with the rows that cost no training.
+    """
+    listing = {slug: index for index, slug in enumerate(Benchmark.objects.values_list("slug", flat=True))}
+    return sorted(baselines, key=lambda b: (listing.get(b.benchmark, len(listing)), b.needs_training, b.name))
 
 
 def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable[[str], None],  # noqa: ANN001

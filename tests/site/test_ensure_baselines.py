@@ -15,7 +15,7 @@ from baselines.registry import all_baselines
 from benchmarks.sync import sync_benchmarks
 from datasets.build import build_benchmark
 from datasets.spec import load_spec
-from seeding.baselines import BASELINE_OWNER, LOCAL_NOTE, ensure_baselines
+from seeding.baselines import BASELINE_OWNER, LOCAL_NOTE, ensure_baselines, in_submission_order
 from submissions.models import Kind, Status, Submission
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -74,3 +74,17 @@ def test_a_benchmark_without_a_built_protocol_is_skipped_with_the_reason(site: S
 
     assert report.submitted == []
     assert report.skipped and all("no built protocol" in line for line in report.skipped)
+
+
+def test_baselines_go_in_the_benchmarks_listing_order_with_untrained_ones_first(site: Settings, data_root: Path) -> None:
+    sync_benchmarks(data_root, specs=[load_spec(slug) for slug in ("cartoonization", "icartoonface", "illustration", "toonnet")])
+
+    ordered = in_submission_order(all_baselines())
+
+    benchmarks = [b.benchmark for b in ordered]
+    assert list(dict.fromkeys(benchmarks)) == ["toonnet", "illustration", "icartoonface", "cartoonization"]
+    cartoon = [b for b in ordered if b.benchmark == "cartoonization"]
+    untrained = [b.name for b in cartoon if not b.needs_training]
+    assert untrained and [b.name for b in cartoon[: len(untrained)]] == untrained
+    assert all(b.needs_training for b in cartoon[len(untrained):])
+    assert sorted(b.name for b in ordered) == sorted(b.name for b in all_baselines())
