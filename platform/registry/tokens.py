@@ -26,9 +26,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 
+from accounts.reserved import BASELINE_OWNER
+
 ALGORITHM = "RS256"
 USER_ACTIONS = ("pull", "push")
 WORKER_ACTIONS = ("pull",)
+BASELINE_ACTIONS = ("pull",)
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 
 
@@ -95,13 +98,19 @@ def namespace_for(username: str) -> str | None:
 
 
 def granted(principal: Principal, scope: Scope) -> tuple[str, ...]:
-    """The actions of ``scope`` this principal gets: owners push and pull their namespaces, workers pull."""
+    """The actions of ``scope`` this principal gets: owners push and pull their namespaces, workers pull.
+
+    Every signed-in user may pull the bundled baselines' images (the baseline
+    owner's namespace), to build on them as the starting kits say.
+    """
     if scope.type != "repository":
         return ()
     if principal.is_worker:
         allowed: tuple[str, ...] = WORKER_ACTIONS
     elif any(scope.name.startswith(f"{namespace}/") for namespace in principal.namespaces):
         allowed = USER_ACTIONS
+    elif scope.name.startswith(f"{BASELINE_OWNER}/"):
+        allowed = BASELINE_ACTIONS
     else:
         allowed = ()
     return tuple(action for action in scope.actions if action in allowed)

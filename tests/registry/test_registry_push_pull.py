@@ -103,3 +103,23 @@ def test_the_cache_drops_least_recently_used_pulls_but_never_one_in_use_or_not_p
         for reference in pinned.values():
             forget(docker_client, reference)
     assert has(docker_client, index_scores_image) and has(docker_client, "toonbench/python-numpy:base")
+
+
+def test_every_signed_in_user_pulls_the_baseline_images_and_none_pushes_over_them(  # type: ignore[no-untyped-def]
+    docker_client, platform_registry, alice_auth, index_scores_image
+) -> None:
+    from seeding.images import push_image, push_token
+
+    repository = f"{platform_registry.address}/toonbench/sample-baseline"
+    docker_client.images.get(index_scores_image).tag(repository, "1")
+    try:
+        assert push_image(docker_client, repository, "1", push_token("toonbench/sample-baseline")) == ""
+        forget(docker_client, f"{repository}:1")
+        pulled = docker_client.images.pull(repository, tag="1", auth_config=alice_auth)
+        assert pulled.id == docker_client.images.get(index_scores_image).id
+
+        digest, error = push(docker_client, index_scores_image, repository, "2", alice_auth)
+        assert digest == ""
+        assert f"toonbench/sample-baseline is outside your namespace: alice may push only to {platform_registry.address}/alice/" in error
+    finally:
+        forget(docker_client, f"{repository}:1", f"{repository}:2")

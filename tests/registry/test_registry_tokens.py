@@ -85,6 +85,16 @@ def test_another_users_repository_is_left_out_for_pull_and_refused_for_push(clie
     assert claims(ask(client, basic("alice", token.key), "repository:alice:pull"), signing_key)["access"] == []
 
 
+def test_every_user_may_pull_the_baseline_images_but_never_push_there(client, alice, signing_key) -> None:  # type: ignore[no-untyped-def]
+    token = Token.objects.create(user=alice)
+    pulled = claims(ask(client, basic("alice", token.key), "repository:toonbench/toonnet-resnet:pull",
+                        "repository:toonbench-evil/model:pull"), signing_key)
+    assert pulled["access"] == [{"type": "repository", "name": "toonbench/toonnet-resnet", "actions": ["pull"]}]
+    pushed = ask(client, basic("alice", token.key), "repository:toonbench/toonnet-resnet:pull,push")
+    assert pushed.status_code == 403
+    assert pushed.json()["errors"][0]["message"].startswith("toonbench/toonnet-resnet is outside your namespace")
+
+
 def test_the_worker_credential_pulls_everything_and_pushes_nothing(client, site, signing_key) -> None:  # type: ignore[no-untyped-def]
     site.TOONBENCH_REGISTRY_WORKER_PASSWORD = "worker secret"
     worker = basic("toonbench-worker", "worker secret")
