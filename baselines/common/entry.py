@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from baselines.common.device import DEVICE_VARIABLE, choose_device, use_device
+
 PredictFn = Callable[[Path, Path, Path | None], None]
 
 
@@ -48,8 +50,6 @@ def _seed_torch() -> None:
     torch = sys.modules.get("torch")
     if torch is None:
         return
-    from baselines.common.device import DEVICE_VARIABLE, choose_device, use_device
-
     torch.manual_seed(0)
     torch.set_num_threads(torch_threads())
     use_device(choose_device(os.environ.get(DEVICE_VARIABLE), torch.cuda.is_available()))

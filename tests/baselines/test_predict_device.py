@@ -23,12 +23,13 @@ LIMITS = RunLimits(timeout_s=1, memory_gb=1, cpus=1, pids=8, gpus=1, output_mb=1
     (None, False, "cpu"), ("", True, "cuda"), ("cpu", True, "cpu"), ("cuda", True, "cuda"), ("CUDA:1", True, "cuda:1"),
 ])
 def test_the_device_is_the_one_asked_for_else_cuda_where_torch_sees_it(requested, cuda, expected):
-    assert choose_device(requested, cuda) == torch.device(expected)
+    assert choose_device(requested, cuda) == expected
 
 
 @pytest.mark.parametrize(("requested", "reason"), [
     ("cuda", "TOONBENCH_DEVICE='cuda' but torch sees no CUDA device in this container"),
     ("tpu", "TOONBENCH_DEVICE='tpu': expected cpu, cuda or cuda:N"),
+    ("cudax", "TOONBENCH_DEVICE='cudax': expected cpu, cuda or cuda:N"),
 ])
 def test_a_device_torch_cannot_serve_is_refused_in_one_line(requested, reason):
     with pytest.raises(ValueError) as refused:
