@@ -5,23 +5,30 @@ Each ``draw_*`` takes plain numbers (lists, arrays, labels) and writes one
 PNG, so it runs without the site; which results a figure shows, and to whom,
 is the site's decision. Lines keep one colour per entry across a page's
 figures: entries are drawn in the order given, with ``ENTRY_COLOURS``.
+Figures are made without pyplot's global state, so web threads may draw at
+the same time.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from evaluator.plots import FAR_MARKS, MARK_COLOUR, plt, save_figure
+from evaluator.plots import FAR_MARKS, MARK_COLOUR, save_figure
 
 ENTRY_COLOURS = ("#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#5c5c5c")
 LABEL_CHARS = 32
+ROW_LABEL_CHARS = 18  # a grid row's name, wrapped beside its images
+MAX_TICKS = 8
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,14 @@ def colour(index: int) -> str:
 
 def draw_overlaid_cmc(curves: Sequence[Curve], path: Path) -> Path:
     """CMC curves of several entries (identification rate against rank k, log k axis)."""
-    figure, axes = plt.subplots(figsize=(6.4, 4.4))
+    figure = Figure(figsize=(6.4, 4.4))
+    axes = figure.subplots()
     longest = 2
     for index, curve in enumerate(curves):
         ranks, rates = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
         longest = max(longest, int(ranks.max()) if ranks.size else 2)
-        axes.plot(ranks, rates, color=colour(index), linewidth=1.8,
-                  label=f"{short_label(curve.label)} (rank-1 {rates[0]:.3f})" if rates.size else short_label(curve.label))
+        label = f"{short_label(curve.label)} (rank-1 {rates[0]:.3f})" if rates.size else short_label(curve.label)
+        axes.plot(ranks, rates, color=colour(index), linewidth=1.8, label=label)
     axes.set_xscale("log")
     axes.set_xlim(1, longest)
     axes.set_xticks([k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000) if k <= longest])
@@ -68,7 +76,8 @@ def draw_overlaid_roc(curves: Sequence[Curve], aucs: Sequence[float | None], pat
     """Verification ROC curves of several entries (log false accept rate), AUC in the legend."""
     positive = [value for curve in curves for value in curve.x if value > 0]
     left = min(FAR_MARKS[0], min(positive) / 2 if positive else FAR_MARKS[0])
-    figure, axes = plt.subplots(figsize=(6.4, 4.4))
+    figure = Figure(figsize=(6.4, 4.4))
+    axes = figure.subplots()
     for index, (curve, auc) in enumerate(zip(curves, aucs)):
         fpr, tpr = np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float)
         label = short_label(curve.label) + (f" (AUC {auc:.4f})" if auc is not None else "")
@@ -90,12 +99,17 @@ def draw_overlaid_roc(curves: Sequence[Curve], aucs: Sequence[float | None], pat
 
 def draw_overlaid_rank1(curves: Sequence[Curve], path: Path) -> Path:
     """Rank-1 identification rate against the number of distractors, one line per entry."""
-    figure, axes = plt.subplots(figsize=(6.4, 4.4))
+    figure = Figure(figsize=(6.4, 4.4))
+    axes = figure.subplots()
     for index, curve in enumerate(curves):
         axes.plot(np.asarray(curve.x, dtype=float), np.asarray(curve.y, dtype=float), color=colour(index),
                   marker="o", markersize=3.5, linewidth=1.8, label=short_label(curve.label))
     axes.set_xscale("log")
+    counts = sorted({int(value) for curve in curves for value in curve.x})
+    if len(counts) <= MAX_TICKS:
+        axes.set_xticks(counts)
     axes.xaxis.set_major_formatter(ScalarFormatter())
+    axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set_ylim(0, 1.02)
     axes.set_xlabel("number of distractors")
     axes.set_ylabel("rank-1 identification rate")
@@ -105,36 +119,34 @@ def draw_overlaid_rank1(curves: Sequence[Curve], path: Path) -> Path:
     return save_figure(figure, path)
 
 
-@dataclass(frozen=True)
-class Milestone:
-    """A finished entry that set a new best: when it finished, its value, its name."""
-
-    when: datetime
-    value: float
-    label: str
+Point = tuple[Any, float, str]
+"""An entry on a time line: when it finished (anything that sorts by time), its value, its name."""
 
 
-def running_best(points: Sequence[tuple[datetime, float, str]], higher_is_better: bool) -> list[Milestone]:
+def running_best(points: Sequence[Point], higher_is_better: bool) -> list[Point]:
     """The entries that each beat every earlier one, in time order (an equal value is no new best)."""
-    best: list[Milestone] = []
-    for when, value, label in sorted(points, key=lambda point: point[0]):
-        if not best or (value > best[-1].value if higher_is_better else value < best[-1].value):
-            best.append(Milestone(when, value, label))
+    best: list[Point] = []
+    for point in sorted(points, key=lambda found: found[0]):
+        if not best or (point[1] > best[-1][1] if higher_is_better else point[1] < best[-1][1]):
+            best.append(point)
     return best
 
 
-def draw_best_over_time(milestones: Sequence[Milestone], metric: str, higher_is_better: bool, until: datetime,
-                        path: Path) -> Path:
-    """The running best of ``metric`` as a step line from the first result to ``until``; each new best marked
-    and named."""
-    figure, axes = plt.subplots(figsize=(7.2, 4.2))
-    times = [milestone.when for milestone in milestones] + [max(until, milestones[-1].when)]
-    values = [milestone.value for milestone in milestones]
+def draw_best_over_time(bests: Sequence[tuple[datetime, float, str]], metric: str, higher_is_better: bool,
+                        until: datetime, path: Path) -> Path:
+    """The running best of ``metric`` (``running_best``) as a step line from the first result to ``until``;
+    each new best marked and named."""
+    figure = Figure(figsize=(7.2, 4.2))
+    axes = figure.subplots()
+    times = [when for when, _, _ in bests] + [max(until, bests[-1][0])]
+    values = [value for _, value, _ in bests]
     axes.step(times, values + values[-1:], where="post", color=ENTRY_COLOURS[0], linewidth=1.8)
     axes.plot(times[:-1], values, "o", color=ENTRY_COLOURS[0], markersize=5)
-    for milestone in milestones:
-        axes.annotate(short_label(milestone.label), (milestone.when, milestone.value), textcoords="offset points",
-                      xytext=(5, 6 if higher_is_better else -12), fontsize=7.5)
+    for index, (when, value, label) in enumerate(bests):
+        last = index == len(bests) - 1  # named to the left of its mark, inside the axes
+        axes.annotate(short_label(label), (when, value), textcoords="offset points", ha="right" if last else "left",
+                      xytext=(-5 if last else 5, 6 if higher_is_better else -12), fontsize=7.5)
+    axes.margins(x=0.05, y=0.15)
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -150,7 +162,8 @@ def draw_per_class_bars(class_names: Sequence[str], series: Sequence[tuple[str, 
     """One group of horizontal bars per class, one bar per entry (a missing value draws no bar)."""
     count = max(len(series), 1)
     height = max(3.5, 0.14 * len(class_names) * (count + 1) + 1.8)
-    figure, axes = plt.subplots(figsize=(7.2, height))
+    figure = Figure(figsize=(7.2, height))
+    axes = figure.subplots()
     positions = np.arange(len(class_names))
     bar = 0.8 / count
     for index, (label, values) in enumerate(series):
@@ -172,13 +185,14 @@ def draw_sample_grid(photo_names: Sequence[str], photos: Sequence[np.ndarray],
     """The input photos in the first row, then one row per entry with its output for each photo
     (an empty cell where the entry has none)."""
     columns = max(len(photos), 1)
-    figure, grid = plt.subplots(len(rows) + 1, columns, figsize=(1.9 * columns + 1.6, 1.9 * (len(rows) + 1)),
-                                squeeze=False)
+    figure = Figure(figsize=(1.9 * columns + 1.6, 1.9 * (len(rows) + 1)))
+    grid = figure.subplots(len(rows) + 1, columns, squeeze=False)
     for row_index, (label, images) in enumerate([("photo", list(photos)), *rows]):
         for column_index in range(columns):
             axes = grid[row_index][column_index]
             axes.set_xticks([])
             axes.set_yticks([])
+            axes.set_box_aspect(1)
             image = images[column_index] if column_index < len(images) else None
             if image is not None:
                 axes.imshow(image)
@@ -188,6 +202,6 @@ def draw_sample_grid(photo_names: Sequence[str], photos: Sequence[np.ndarray],
             if row_index == 0:
                 axes.set_title(short_label(photo_names[column_index]), fontsize=7.5)
             if column_index == 0:
-                axes.set_ylabel(short_label(label), fontsize=8.5)
+                axes.set_ylabel(textwrap.fill(short_label(label), ROW_LABEL_CHARS), fontsize=8)
     figure.suptitle("Development photos through the top entries", fontsize=10)
     return save_figure(figure, path)

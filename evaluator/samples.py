@@ -24,6 +24,7 @@ from evaluator.contract import prepare_input
 from evaluator.runners.base import RunLimits, Runner
 from evaluator.runners.host import fit_limits
 from evaluator.status import RunOutcome
+from evaluator.tasks import task_of
 from evaluator.tasks.translation import InputImage, check_translation_images
 
 SAMPLE_PHOTOS = 4
@@ -31,11 +32,10 @@ SAMPLE_TIMEOUT_S = 300.0
 
 
 def sample_photos(built: BuiltBenchmark, count: int = SAMPLE_PHOTOS) -> list[ManifestItem]:
-    """The first ``count`` training photos by id: images the bundle ships (synthetic builds only)."""
-    if built.spec.task != "translation" or built.source != "synthetic":
+    """The first ``count`` of the task's sample inputs by id: images the bundle ships (synthetic builds only)."""
+    if built.source != "synthetic":
         return []
-    photos = [item for item in built.train_items() if item.domain == "photo"]
-    return sorted(photos, key=lambda item: item.id)[:count]
+    return sorted(task_of(built.spec).sample_inputs(built), key=lambda item: item.id)[:count]
 
 
 def sample_build(built: BuiltBenchmark, photos: list[ManifestItem]) -> BuiltBenchmark:

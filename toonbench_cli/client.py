@@ -13,17 +13,21 @@ from toonbench_cli.upload import MultipartBody
 TIMEOUT_S = 60
 CHUNK_BYTES = 1 << 20
 CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
+API_PREFIX = "api/v1/"
+ERROR_CHARS = 300
 
 
 class ClientError(Exception):
-    """A request failed; the message says what the server (or the network) answered.
+    """A request failed or a command cannot go on; the message says what the server (or the network) answered.
 
-    ``status`` is the HTTP status, or None when no answer came (network, timeout).
+    ``status`` is the HTTP status, or None when no answer came or nothing was sent;
+    ``unreachable`` is true when the server could not be reached at all.
     """
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, unreachable: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.unreachable = unreachable
 
 
 class Client:
@@ -35,7 +39,7 @@ class Client:
             self.session.headers["Authorization"] = f"Token {token}"
 
     def url(self, path: str) -> str:
-        return f"{self.server}/api/{path.lstrip('/')}"
+        return f"{self.server}/{API_PREFIX}{path.lstrip('/')}"
 
     def request(self, method: str, path: str, accept: tuple[int, ...] = (), **options: Any) -> requests.Response:
         """Send a request; an HTTP error status raises ``ClientError`` unless it is in ``accept``."""
@@ -43,12 +47,12 @@ class Client:
         try:
             response = self.session.request(method, self.url(path), **options)
         except requests.ConnectionError as exc:
-            raise ClientError(f"cannot reach {self.server} ({exc.__class__.__name__}); check --server") from None
+            raise ClientError(f"cannot reach {self.server} ({exc.__class__.__name__}); check --server",
+                              unreachable=True) from None
         except requests.Timeout:
-            raise ClientError(f"{self.server} did not answer within {options['timeout']} s") from None
+            raise ClientError(f"{self.server} did not answer within {options['timeout']} s", unreachable=True) from None
         if response.status_code >= 400 and response.status_code not in accept:
-            raise ClientError(f"{method} {self.url(path)}: HTTP {response.status_code}: {error_text(response)}",
-                              response.status_code)
+            raise ClientError(f"HTTP {response.status_code}: {error_text(response)}", response.status_code)
         return response
 
     def get_json(self, path: str, **params: Any) -> Any:
@@ -71,11 +75,23 @@ class Client:
     def submission(self, submission_id: int) -> dict[str, Any]:
         return dict(self.get_json(f"submissions/{submission_id}/"))
 
+    def submissions(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """One page of your submissions: ``{"count", "next", "previous", "results"}``."""
+        return dict(self.get_json("submissions/", **filters))
+
     def cancel(self, submission_id: int) -> dict[str, Any]:
-        response = self.session.post(self.url(f"submissions/{submission_id}/cancel/"), timeout=TIMEOUT_S)
-        if response.status_code not in (200, 409):
-            raise ClientError(f"cancel #{submission_id}: HTTP {response.status_code}: {error_text(response)}")
-        return dict(response.json())
+        """Cancel a queued or running submission; one that already ended is refused (HTTP 409)."""
+        return dict(self.request("POST", f"submissions/{submission_id}/cancel/").json())
+
+    def rerun(self, submission_id: int) -> dict[str, Any]:
+        """A new submission with the same artefact, queued; counts against the daily quota."""
+        return dict(self.request("POST", f"submissions/{submission_id}/rerun/").json())
+
+    def edit(self, submission_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("PATCH", f"submissions/{submission_id}/", json=changes).json())
+
+    def delete(self, submission_id: int) -> None:
+        self.request("DELETE", f"submissions/{submission_id}/")
 
     def download_bundle(self, slug: str, destination: Path | None,
                         on_start: Callable[[int], None], on_chunk: Callable[[int], None]) -> Path:
@@ -134,16 +150,28 @@ def attachment_name(response: requests.Response) -> str | None:
 
 
 def error_text(response: requests.Response) -> str:
-    """The server's reason: ``{"error": ...}``, DRF's ``detail`` or field errors, else the text."""
+    """The server's reason on one line: ``{"error": ...}``, else DRF's ``detail`` or field errors, else the text.
+
+    An HTML page (a proxy's, or a server without this API) is not quoted: only its status reason is.
+    """
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:500] or response.reason
+        if "html" in response.headers.get("Content-Type", ""):
+            return f"{response.reason} (not an answer of the ToonBench API; check --server)"
+        return one_line(response.text) or str(response.reason)
     if isinstance(body, dict):
         if "error" in body:
-            return str(body["error"])
+            return one_line(str(body["error"]))
         if "detail" in body:
-            return str(body["detail"])
-        return "; ".join(f"{field}: {' '.join(map(str, problems)) if isinstance(problems, list) else problems}"
-                         for field, problems in body.items())
-    return str(body)
+            return one_line(str(body["detail"]))
+        return one_line("; ".join(
+            f"{field}: {' '.join(map(str, problems)) if isinstance(problems, list) else problems}"
+            for field, problems in body.items()))
+    return one_line(str(body))
+
+
+def one_line(text: str) -> str:
+    """``text`` with its whitespace runs collapsed, cut at ``ERROR_CHARS``."""
+    collapsed = " ".join(text.split())
+    return collapsed if len(collapsed) <= ERROR_CHARS else collapsed[:ERROR_CHARS - 1] + "…"

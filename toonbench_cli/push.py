@@ -1,7 +1,7 @@
 """``toonbench push BENCHMARK LOCAL_IMAGE``: push a local image to the platform registry, then submit it.
 
 Logs the local Docker engine in to the registry the site advertises
-(``/api/registry/``) with your username and saved API token, tags the image
+(``/api/v1/registry/``) with your username and saved API token, tags the image
 ``<registry>/<username>/<name>:<tag>``, pushes it with the engine's
 progress, and submits that reference (the site pins it to its digest).
 ``toonbench submit --image REF`` does the same for a reference that names
@@ -75,7 +75,7 @@ def registry_login(client: Client) -> tuple[str, str, dict[str, str]]:
     """(registry address, namespace, auth config) for the logged-in user."""
     info = client.get_json("registry/")
     if not info.get("username"):
-        raise ClientError("pushing needs your API token; run `toonbench login` first")
+        raise ClientError("pushing needs your API token; run `toonbench login` first", status=401)
     if not info.get("namespace"):
         raise ClientError(f"the username {info['username']!r} cannot name a registry namespace; ask an administrator")
     token = client.session.headers.get("Authorization", "").removeprefix("Token ")

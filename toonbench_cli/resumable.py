@@ -106,7 +106,8 @@ def submit_in_chunks(client: Client, fields: dict[str, str], path: Path, resume:
         remember(key, None)
         if exc.status is None:
             raise ClientError(f"{exc}; the submission may have been made all the same: look at {client.server}"
-                              f"/submissions/ and, if it is not there, add --resume {upload['id']}") from None
+                              f"/submissions/ and, if it is not there, add --resume {upload['id']}",
+                              unreachable=exc.unreachable) from None
         raise
     remember(key, None)
     return submission
@@ -124,7 +125,7 @@ def resumed_upload(client: Client, upload_id: str | None, explicit: bool, path: 
             raise
         if explicit:
             raise ClientError(f"upload {upload_id} is no longer on the server (unfinished uploads expire); "
-                              "run the command without --resume to upload the file again") from None
+                              "run the command without --resume to upload the file again", exc.status) from None
         print(f"upload {upload_id} expired on the server; starting again", file=sys.stderr)
         return None
     if upload["total_bytes"] != size or (upload.get("sha256") or sha256) != sha256:
@@ -158,7 +159,8 @@ def send_rest(client: Client, upload: dict[str, Any], path: Path, size: int, chu
                     message = f"{exc}; run the same command again to upload the file anew"
                     raise ClientError(message, exc.status) from None
                 if exc.status not in RETRYABLE_STATUSES or failures >= RETRIES:
-                    raise ClientError(interrupted_message(upload, path, size, exc), exc.status) from None
+                    raise ClientError(interrupted_message(upload, path, size, exc), exc.status,
+                                      exc.unreachable) from None
                 failures += 1
                 bar.write(f"{exc}; asking for the offset again in {pause_s(failures):g} s "
                           f"(retry {failures} of {RETRIES})", file=sys.stderr)

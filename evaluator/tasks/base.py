@@ -55,6 +55,10 @@ def no_document_fields(spec: BenchmarkSpec) -> dict[str, Any]:
     return {}
 
 
+def no_samples(built: BuiltBenchmark) -> list[ManifestItem]:
+    return []
+
+
 def no_spec_problem(spec: BenchmarkSpec) -> tuple[str, str] | None:
     return None
 
@@ -102,6 +106,12 @@ class TaskType:
     check_spec: Callable[[BenchmarkSpec], tuple[str, str] | None] = no_spec_problem
     figures: tuple[str, ...] = ()
     starter: StarterCode | None = None
+    # Public training inputs a finished entry is run on once more, so everyone sees what it does (``evaluator.samples``).
+    sample_inputs: Callable[[BuiltBenchmark], list[ManifestItem]] = no_samples
+
+    @property
+    def shows_samples(self) -> bool:
+        return self.sample_inputs is not no_samples
 
     def inputs(self, built: BuiltBenchmark) -> list[ManifestItem]:
         """The test items a container receives, sorted by id."""

@@ -167,9 +167,15 @@ if __name__ == "__main__":
 )
 
 
+def training_photos(built: BuiltBenchmark) -> list[ManifestItem]:
+    """The training split's photos: public (the bundle ships them), so entries may be shown on them."""
+    return [item for item in built.train_items() if item.domain == "photo"]
+
+
 TRANSLATION = register_task(TaskType(
     name="translation",
     starter=STARTER,
+    sample_inputs=training_photos,
     words=TaskWords(
         title="Image translation",
         summary="image-to-image translation",

@@ -1,1 +1,1 @@
-"""Accounts: sign-up, sign-in and API tokens for participants."""
+"""Accounts: sign-up, sign-in, password change and reset, API tokens, and closing an account."""

@@ -5,15 +5,20 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.template.loader import render_to_string
 
 from accounts.reserved import is_reserved_username
 from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, sign_in_wait, wait_message
+from notifications.tasks import queue_mail
 from teams.names import is_team_name
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=True, help_text="Used only to reach you about your submissions.")
+    email = forms.EmailField(
+        required=True,
+        help_text="Used only to reach you about your submissions, once you follow the link we mail to it.",
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -48,3 +53,28 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         if self.request is not None:
             clear_sign_in_failures(self.request, username)
         return cleaned
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's password reset form, whose mail a worker sends (the request never waits on a mail server)."""
+
+    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
+                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        queue_mail(to_email, subject, render_to_string(email_template_name, context))
+
+
+class CloseAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = str(self.cleaned_data.get("password", ""))
+        if not self.user.check_password(password):
+            raise forms.ValidationError("password: expected your current password", code="wrong_password")
+        return password

@@ -1,18 +1,29 @@
-"""Sign up, sign in (Django's login view, throttled) and API tokens."""
+"""Sign up, sign in (Django's login view, throttled), the account page, API tokens and closing an account.
+
+Password change and reset are Django's own views (``accounts.urls``); the
+reset mail is sent by a worker (``QueuedPasswordResetForm``).
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from accounts.forms import SignupForm
-from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, sign_in_wait, wait_message
+from accounts.closing import AccountRefused, close_account
+from accounts.forms import CloseAccountForm, QueuedPasswordResetForm, SignupForm
+from accounts.throttle import (
+    clear_sign_in_failures, record_sign_in_failure, sign_in_wait, too_many_attempts, wait_message,
+)
+from notifications.confirmation import send_confirmation
+from notifications.mail import mail_settings
 
 
 class ThrottledLoginView(LoginView):
@@ -46,7 +57,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}. Download a protocol, then submit.")
+        send_confirmation(user)
+        messages.success(request, f"Welcome, {user.get_username()}. Download a protocol, then submit. "
+                                  f"Follow the link we mailed to {user.email} to get mail about your submissions.")
         return redirect("home")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -61,3 +74,51 @@ def tokens(request: HttpRequest) -> HttpResponse:
         return redirect("tokens")
     token = Token.objects.filter(user=request.user).first()
     return render(request, "accounts/tokens.html", {"token": token})
+
+
+class QueuedPasswordResetView(PasswordResetView):
+    """Django's reset view; requests count against the sign-in rate per address, so nobody mails a flood."""
+
+    form_class = QueuedPasswordResetForm
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        wait_s = sign_in_wait(request, str(request.POST.get("email", "")))
+        if wait_s:
+            return too_many_attempts(request, wait_s)
+        return super().post(request, *args, **kwargs)
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+        """Links in the mail start with the site's address, as in every other mail."""
+        return {"site_url": settings.TOONBENCH_SITE_URL}
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's account: address and its confirmation, and links to everything they can change."""
+    return render(request, "accounts/account.html", {"confirmed": mail_settings(request.user).is_confirmed()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close(request: HttpRequest) -> HttpResponse:
+    """Delete the account after its password is given again (``accounts.closing``)."""
+    form = CloseAccountForm(request.user, request.POST or None)
+    if request.method == "POST":
+        username = request.user.get_username()
+        wait_s = sign_in_wait(request, username)
+        if wait_s:
+            form.add_error(None, wait_message(wait_s))
+            return render(request, "accounts/close.html", {"form": form}, status=429)
+        if not form.is_valid():
+            record_sign_in_failure(request, username)
+            return render(request, "accounts/close.html", {"form": form}, status=400)
+        try:
+            shown = close_account(request.user)
+        except AccountRefused as exc:
+            form.add_error(None, str(exc))
+            return render(request, "accounts/close.html", {"form": form}, status=400)
+        logout(request)
+        messages.success(request, f"Your account is deleted; your entries stay on the leaderboards as {shown!r}.")
+        return redirect("home")
+    return render(request, "accounts/close.html", {"form": form})

@@ -14,13 +14,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import Refused, named_field
 from api.views import TOKEN_OR_SESSION
 from benchmarks.models import Benchmark, Phase
 from benchmarks.phases import ACTIONS, PhaseRefused, apply_action
@@ -71,14 +72,12 @@ class PhaseAction(APIView):
             known = ", ".join(benchmark.phases.values_list("slug", flat=True)) or "none"
             raise NotFound(f"{benchmark.slug} has no phase {phase!r} (its phases: {known})")
         body = PhaseActionSerializer(data=request.data)
-        if not body.is_valid():
-            field, problems = next(iter(body.errors.items()))
-            return Response({"detail": f"{field}: {problems[0]}"}, status=status.HTTP_400_BAD_REQUEST)
+        body.is_valid(raise_exception=True)
         now = timezone.now()
         try:
             apply_action(target, body.validated_data["action"], now, body.validated_data.get("closes"))
         except PhaseRefused as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            raise Refused(str(exc), field=named_field(str(exc), PhaseActionSerializer._declared_fields)) from None
         return Response(PhaseSerializer(target, context={"now": now}).data)
 
 

@@ -15,6 +15,13 @@ from submissions.inputs import UploadRejected, check_input
 from submissions.models import Status, Submission
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every API error."""
+
+    error = serializers.CharField(help_text="what was wrong and what was expected, in one line")
+    field = serializers.CharField(allow_null=True, help_text="the field or query parameter it is about, or null")
+
+
 class ProtocolSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProtocolVersion

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import Refused
 from api.serializers import SubmissionSerializer
 from api.views import TOKEN_OR_SESSION
 from benchmarks.models import Benchmark
@@ -86,13 +87,10 @@ def upload_record(upload: ChunkedUpload, request: Request) -> dict[str, Any]:
     }
 
 
-def refusal(exc: chunked.UploadError) -> Response:
-    body: dict[str, Any] = {"error": str(exc)}
-    headers = {}
-    if exc.offset is not None:
-        body["offset"] = exc.offset
-        headers["Upload-Offset"] = str(exc.offset)
-    return Response(body, status=exc.status, headers=headers)
+def refusal(exc: chunked.UploadError) -> Refused:
+    """The refusal in the API's one shape; where to resume goes in the ``Upload-Offset`` header."""
+    headers = {"Upload-Offset": str(exc.offset)} if exc.offset is not None else None
+    return Refused(str(exc), exc.status, headers=headers)
 
 
 def owned_upload(request: Request, pk: Any) -> ChunkedUpload:
@@ -123,7 +121,7 @@ class UploadCreate(APIView):
             upload = services.open_upload(request.user, data["benchmark"], data["kind"], data["filename"],
                                           data["total_bytes"], data["sha256"])
         except chunked.UploadError as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         record = upload_record(upload, request)
         headers = {**offset_headers(upload), "Location": record["url"]}
         return Response(record, status=status.HTTP_201_CREATED, headers=headers)
@@ -153,22 +151,21 @@ class UploadDetail(APIView):
     def patch(self, request: Request, pk: Any) -> Response:
         upload = owned_upload(request, pk)
         if request.content_type.split(";")[0].strip().lower() != CHUNK_CONTENT_TYPE:
-            return Response({"error": f"a chunk is sent as Content-Type: {CHUNK_CONTENT_TYPE}, "
-                                      f"not {request.content_type or 'nothing'}"},
-                            status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+            raise Refused(f"a chunk is sent as Content-Type: {CHUNK_CONTENT_TYPE}, "
+                          f"not {request.content_type or 'nothing'}", status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
         offset = header_number(request, "HTTP_UPLOAD_OFFSET")
         if offset is None:
-            return refusal(chunked.UploadError("the Upload-Offset header (where this chunk starts) is missing",
+            raise refusal(chunked.UploadError("the Upload-Offset header (where this chunk starts) is missing",
                                                offset=upload.received_bytes))
         length = header_number(request, "CONTENT_LENGTH")
         if length is None:
-            return Response({"error": "a chunk needs a Content-Length header"}, status=status.HTTP_411_LENGTH_REQUIRED)
+            raise Refused("a chunk needs a Content-Length header", status.HTTP_411_LENGTH_REQUIRED)
         stream = request.stream
         read = stream.read if stream is not None else (lambda size: b"")
         try:
             chunked.append_chunk(upload, offset, length, read)
         except chunked.UploadError as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT, headers=offset_headers(upload))
 
     @extend_schema(request={CHUNK_CONTENT_TYPE: OpenApiTypes.BINARY}, responses={204: None},
@@ -180,7 +177,7 @@ class UploadDetail(APIView):
     def delete(self, request: Request, pk: Any) -> Response:
         upload = owned_upload(request, pk)
         if upload.completed_at is not None:
-            return refusal(chunked.UploadError(f"upload {upload.pk} is being completed", status=409))
+            raise refusal(chunked.UploadError(f"upload {upload.pk} is being completed", status=409))
         chunked.discard_upload(upload)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -201,6 +198,6 @@ class UploadComplete(APIView):
         try:
             submission = services.complete_upload(upload, details.pop("method_name"), **details)
         except chunked.UploadError as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         return Response(SubmissionSerializer(submission, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)

@@ -12,7 +12,7 @@ Under ``/api/benchmarks/<slug>/``:
 - ``export.csv`` / ``export.json`` (``?phase=``): every submission with its metrics (hosts);
 - ``rescore/``: POST ``{"phase": optional}`` re-scores the entries on the current protocol (hosts).
 
-Anything refused is answered with one line and changes nothing.
+Anything refused is answered with one line (``{"error", "field"}``, ``api.errors``) and changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import Refused, named_field
 from api.views import TOKEN_OR_SESSION
 from benchmarks.models import Benchmark, Phase
 from hostdesk.entries import benchmark_submissions, host_record, records_csv
@@ -90,15 +91,16 @@ def hosted(request: Request, slug: str, doing: str) -> Benchmark:
 
 
 def valid(body: serializers.Serializer) -> dict[str, Any]:
-    """The body's data, or a one-line 400 naming the first bad field."""
-    if not body.is_valid():
-        field, problems = next(iter(body.errors.items()))
-        raise serializers.ValidationError({"detail": f"{field}: {problems[0]}"})
+    """The body's data, or a one-line 400 naming the first bad field (``api.errors``)."""
+    body.is_valid(raise_exception=True)
     return body.validated_data
 
 
-def refused(exc: OrganiserRefused) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+def refused(exc: OrganiserRefused) -> Refused:
+    """A 400 naming the body's field the refusal starts with, if any (``accept_terms: ...``)."""
+    fields = {*RegisterBody._declared_fields, *DecisionBody._declared_fields, *UsernameBody._declared_fields,
+              *RescoreBody._declared_fields, *CompetitionSerializer.Meta.fields}
+    return Refused(str(exc), field=named_field(str(exc), fields))
 
 
 def phase_of(benchmark: Benchmark, slug: str | None) -> Phase | None:
@@ -107,7 +109,8 @@ def phase_of(benchmark: Benchmark, slug: str | None) -> Phase | None:
     phase = benchmark.phases.filter(slug=slug).first()
     if phase is None:
         known = ", ".join(benchmark.phases.values_list("slug", flat=True)) or "none"
-        raise NotFound(f"phase: {benchmark.slug} has no phase {slug!r} (its phases: {known})")
+        raise Refused(f"phase: {benchmark.slug} has no phase {slug!r} (its phases: {known})",
+                      status.HTTP_404_NOT_FOUND, field="phase")
     return phase
 
 
@@ -138,7 +141,7 @@ class RegisterView(APIView):
         try:
             registration = register(request.user, team_of(request.user), benchmark, accept)
         except OrganiserRefused as exc:
-            return refused(exc)
+            raise refused(exc) from None
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
@@ -183,7 +186,7 @@ class HostList(APIView):
         try:
             host = add_co_organiser(request.user, benchmark, user_named(username))
         except OrganiserRefused as exc:
-            return refused(exc)
+            raise refused(exc) from None
         return Response(HostSerializer(host).data, status=status.HTTP_201_CREATED)
 
 
@@ -197,14 +200,14 @@ class HostDetail(APIView):
         try:
             remove_co_organiser(request.user, benchmark, user_named(username))
         except OrganiserRefused as exc:
-            return refused(exc)
+            raise refused(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def user_named(username: str) -> Any:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise NotFound(f"username: no user is named {username!r}")
+        raise Refused(f"username: no user is named {username!r}", status.HTTP_404_NOT_FOUND, field="username")
     return user
 
 
@@ -258,7 +261,7 @@ class RescoreView(APIView):
         try:
             done = rescore(benchmark, request.user, phase)
         except OrganiserRefused as exc:
-            return refused(exc)
+            raise refused(exc) from None
         pairs = [{"original": r.original_id, "rescored": r.rescored_id} for r in done]
         return Response({"protocol_version": done[0].protocol.version, "rescored": pairs},
                         status=status.HTTP_202_ACCEPTED)

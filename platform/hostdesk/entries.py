@@ -25,8 +25,9 @@ FIELDS = ("id", "phase", "team", "members", "owner", "method", "kind", "status",
 
 
 def benchmark_submissions(benchmark: Benchmark, phase: Phase | None = None) -> QuerySet[Submission]:
-    """Every submission of ``benchmark`` (of its ``phase``, when given), oldest first."""
-    submissions = Submission.objects.filter(benchmark=benchmark)
+    """Every submission of ``benchmark`` (of its ``phase``, when given) that its owner has not deleted, oldest
+    first."""
+    submissions = Submission.objects.live().filter(benchmark=benchmark)
     if phase is not None:
         submissions = submissions.filter(phase=phase)
     related = ("owner", "team", "team__personal_for", "phase", "protocol", "result", "rescored_from")

@@ -34,6 +34,8 @@ from evaluator.folders import sweep_scratch_folders
 from evaluator.jobs import EvaluationRequest, JobError, run_evaluation
 from evaluator.runners import make_runner
 from jobs.reasons import public_reason
+from jobs.samples import keep_samples
+from notifications.mail import submission_ended
 from registry.policy import pull_settings
 from results.store import save_result
 from submissions.models import FINAL_STATUSES, IN_PROGRESS_STATUSES, Kind, Status, Submission
@@ -56,7 +58,8 @@ class DjangoJobStore:
             updates["finished_at"] = now
         else:
             updates["heartbeat_at"] = now
-        Submission.objects.filter(pk=int(job_id)).exclude(status__in=FINAL_STATUSES).update(**updates)
+        if Submission.objects.filter(pk=int(job_id)).exclude(status__in=FINAL_STATUSES).update(**updates):
+            submission_ended(Submission.objects.select_related("owner", "benchmark").get(pk=int(job_id)))
 
     def heartbeat(self, job_id: str) -> None:
         Submission.objects.filter(pk=int(job_id), status__in=IN_PROGRESS_STATUSES).update(heartbeat_at=timezone.now())
@@ -173,7 +176,10 @@ def evaluate(submission_id: int, worker: str = "", task_id: str = "") -> str:
         with artefact_file(submission) as artefact:
             request = evaluation_request(submission, artefact)
             runner = runner_for_submission(submission, artefact)
-            return run_evaluation(request, store, runner)
+            status = run_evaluation(request, store, runner)
+            if status == Status.FINISHED:
+                keep_samples(submission, runner)
+            return status
     except Exception as exc:
         logger.exception("could not start the evaluation of submission %s", submission_id)
         reason = str(exc) if isinstance(exc, JobError) else f"evaluation error: {type(exc).__name__}: {exc}"

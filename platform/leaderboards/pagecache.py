@@ -14,6 +14,14 @@ shows within that window. A response that sets a cookie, or is anything but a
 200, is never kept. This is the site's one page cache: signed-in visitors'
 pages (which carry their own name and submissions) are rendered fresh.
 
+A benchmark page's comparison figures are kept with it: the page links each
+board figure by the digest of what it draws (``leaderboards.figure_store``),
+so a kept page stays small and points at images whose content never
+changes, and a page rendered again after an unrelated change links the same,
+already drawn files. A kept page holds only figures that every anonymous
+visitor may see; the per-class bars of a participant's own entries go into
+signed-in pages only, which are never kept here.
+
 A page is kept under the parameters that choose it, normalised as the view
 reads them (``canonical_query``): ``version`` as the full hash it selects,
 ``sort`` only when it names a leaderboard metric other than the rank metric,

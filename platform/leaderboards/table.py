@@ -235,7 +235,8 @@ def ladder_table(table: Table) -> Table:
     table.sort, table.view = benchmark.rank_by, "teams"
     table.columns = [Column(benchmark.rank_by, benchmark.higher_is_better(benchmark.rank_by))]
     order = "-score" if table.columns[0].higher_is_better else "score"
-    scores = list(LadderScore.objects.filter(phase=table.phase, submission__protocol=table.protocol)
+    scores = list(LadderScore.objects.filter(phase=table.phase, submission__protocol=table.protocol,
+                                             submission__deleted_at__isnull=True)
                   .order_by(order, "updated").values_list("submission_id", "score"))
     rows_by_id = _submissions([pk for pk, _ in scores])
     rank = 0

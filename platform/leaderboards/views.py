@@ -1,13 +1,15 @@
 """Pages that show leaderboards: the home page (each benchmark's best entry), a benchmark's page (its
-protocol and leaderboard: one row per team, or every submission with ``?view=all``), the leaderboard's CSV
-export, and a team's page with the team's public entries."""
+protocol, leaderboard (one row per team, or every submission with ``?view=all``) and comparison figures
+(``leaderboards.figures``)), a board figure's image, the leaderboard's CSV export, and a team's page with
+the team's public entries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -15,6 +17,8 @@ from benchmarks.bundles import role_counts
 from benchmarks.models import Benchmark, ProtocolVersion
 from benchmarks.views import selected_protocol
 from datasets.spec_models import SplitSection
+from leaderboards.figure_store import page_views, shared_name
+from leaderboards.figures import board_figures, own_figures
 from leaderboards.queries import entry_rule, ranked_submissions
 from leaderboards.table import Cell, best_entry, leaderboard_table, sort_metric, table_csv
 from results import disclosure
@@ -85,7 +89,21 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "entry_rule": table.rule.value,
         "phases": list(benchmark.phases.order_by("opens")),
     }
+    context["figures"], context["own_figures"] = page_views(
+        slug, board_figures(table, request.user), own_figures(table, request.user))
     return render(request, "benchmarks/detail.html", context)
+
+
+@require_GET
+def leaderboard_figure(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
+    """A board figure by the digest its page linked (``leaderboards.figure_store``); its content never changes."""
+    get_object_or_404(Benchmark.objects.visible(), slug=slug)
+    name = shared_name(digest)
+    if name is None or not default_storage.exists(name):
+        raise Http404(f"figure: no figure {digest!r} on {slug!r}")
+    response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 def leaderboard_csv(request: HttpRequest, slug: str) -> HttpResponse:

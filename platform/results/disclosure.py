@@ -10,7 +10,8 @@ So:
   the aggregate curves (CMC, ROC), which count items but name none;
 - the owner, in addition: the protocol's other metrics and its per-class
   rates (each classification metric's top-k rate per class), rounded to the
-  leaderboard's precision;
+  leaderboard's precision, and the public baselines' per-class rates to
+  read them against (``sees_per_class``);
 - staff: everything, confusion matrix and per-class figures included.
 
 A submission to a competition phase shows nothing of its result (metrics,
@@ -51,6 +52,17 @@ def sees_everything(user: Any) -> bool:
 
 def sees_own_details(user: Any, submission: Submission) -> bool:
     return access.is_owner_or_staff(user, submission) and not phase_hides_result(user, submission)
+
+
+def sees_per_class(user: Any, submission: Submission) -> bool:
+    """Per-class rates: of one's own entries (staff: any), and of a public bundled baseline beside them.
+
+    A baseline is a fixed model that no participant steers, so its rates
+    answer no question a participant crafted; another participant's never show.
+    """
+    if sees_own_details(user, submission):
+        return True
+    return submission.is_baseline and submission.is_public and not phase_hides_result(user, submission)
 
 
 def phase_hides_result(user: Any, submission: Submission, now: datetime | None = None) -> bool:

@@ -42,7 +42,8 @@ def can_manage(user: Any, submission: Submission) -> bool:
 
 def visible_submission(request: HttpRequest, pk: int) -> Submission:
     """The submission if the visitor may see it; a 404 otherwise (private ones are not revealed)."""
-    submission = get_object_or_404(Submission.objects.select_related("benchmark", "protocol", "owner", "team"), pk=pk)
+    submission = get_object_or_404(Submission.objects.live().select_related("benchmark", "protocol", "owner", "team"),
+                                   pk=pk)
     if not can_view(request.user, submission):
         raise Http404("no such submission")
     return submission

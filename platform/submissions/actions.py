@@ -1,4 +1,5 @@
-"""What a participant does with an existing submission: cancel, re-run, publish or hide, choose as the team's entry.
+"""What a participant does with an existing submission: cancel, re-run, edit, publish or hide, choose as the
+team's entry, delete.
 
 Permission checks live in ``submissions.access``; these functions assume the
 caller may act on the submission (its owner or staff; for the team's entry,
@@ -7,6 +8,15 @@ submission was made for. A re-run goes through ``submissions.services`` like any
 submission, so there is one code path for pages and the API. A cancel is one
 conditional update: a worker running the job sees it at its next heartbeat
 (``jobs.evaluation``), and a job that ended first is left as it ended.
+
+Deleting keeps the row, marked ``deleted_at``, so the team's quota stays
+counted exactly as before (``submissions.quota``: a finished submission
+still counts for its 24 hours; one still queued or running is cancelled
+first, and cancelled ones never count). Everything else goes: it leaves
+every leaderboard (its result, ranking numbers and paired tests are
+deleted; other submissions' results are untouched), it is no one's chosen
+entry, its artefact file and log are removed, and ``Submission.objects.live()``
+leaves it out of every list and page.
 """
 
 from __future__ import annotations
@@ -76,6 +86,35 @@ def rerun(submission: Submission) -> Submission:
         artefact = File(source, name=submission.artefact.name.rsplit("/", 1)[-1])
         return create_submission(submission.owner, submission.benchmark, submission.kind, submission.method_name,
                                  artefact=artefact, **common, **details)
+
+
+def set_description(submission: Submission, description: str, user: Any) -> None:
+    """Replace the description; like publishing, for the members of the submission's team (and staff)."""
+    refusal = "" if user.is_staff else team_refusal(user, submission)
+    if refusal:
+        raise NotInTeam(refusal)
+    Submission.objects.filter(pk=submission.pk).update(description=description)
+    submission.description = description
+
+
+def delete(submission: Submission) -> None:
+    """Delete the submission as the module docstring says; the caller checked that its owner asks."""
+    if submission.is_baseline:
+        raise SubmissionRefused(f"submission #{submission.pk} is a bundled baseline; baselines cannot be deleted")
+    artefact = submission.artefact.name
+    with transaction.atomic():
+        cancel_submission(submission, reason="deleted by its owner")
+        Submission.objects.filter(pk=submission.pk).update(
+            deleted_at=timezone.now(), is_public=False, chosen=False, artefact="", log_tail="")
+        # The reverse one-to-one accessor, so this lower app needs no import of ``results``; deleting the
+        # result cascades to its ranking numbers and paired tests, and takes its evidence file along.
+        result = getattr(submission, "result", None)
+        if result is not None:
+            result.delete()
+        if artefact and not Submission.objects.filter(artefact=artefact).exclude(pk=submission.pk).exists():
+            storage = submission.artefact.storage
+            transaction.on_commit(lambda: storage.delete(artefact))
+    submission.refresh_from_db()
 
 
 def set_public(submission: Submission, is_public: bool, user: Any) -> None:

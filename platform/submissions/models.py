@@ -42,6 +42,12 @@ def artefact_upload_path(submission: "Submission", filename: str) -> str:
     return f"artefacts/{submission.benchmark.slug}/{uuid.uuid4().hex}{suffix}"
 
 
+class SubmissionQuerySet(models.QuerySet["Submission"]):
+    def live(self) -> "SubmissionQuerySet":
+        """Without the submissions their owners deleted (their rows stay only so quotas stay counted)."""
+        return self.filter(deleted_at__isnull=True)
+
+
 class Submission(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     team = models.ForeignKey(
@@ -88,6 +94,12 @@ class Submission(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker started this job")
     celery_task_id = models.CharField(max_length=64, blank=True)
     worker = models.CharField(max_length=200, blank=True, help_text="Worker that ran the latest attempt")
+    deleted_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When its owner deleted it: hidden everywhere, its result and files removed, its quota still used",
+    )
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -17,11 +18,14 @@ from django.views.decorators.http import require_POST
 
 from submissions import access, actions
 from submissions.forms import SubmissionForm, open_benchmarks
+from submissions.listing import MySubmissionsFilter
 from submissions.models import Submission
 from submissions.quota import QuotaExceeded, remaining_submissions
 from submissions.services import RetryLater, SubmissionRefused, create_submission
 from teams.services import team_of
 from uploads.size_cap import install_size_cap, refusal_status
+
+MY_SUBMISSIONS_PER_PAGE = 25
 
 
 @csrf_exempt
@@ -74,13 +78,20 @@ def _submit(request: HttpRequest, refusal: str) -> HttpResponse:
 
 @login_required
 def my_submissions(request: HttpRequest) -> HttpResponse:
+    """The user's submissions, newest first, a page at a time, filtered by benchmark and status;
+    the page links keep the filters. An unknown filter value is refused (400) with one line."""
     submissions = (
-        Submission.objects.filter(owner=request.user)
+        Submission.objects.live().filter(owner=request.user)
         .select_related("benchmark", "protocol")
         .defer("log_tail")
-        .order_by("-created")
+        .order_by("-created", "-pk")
     )
-    return render(request, "submissions/mine.html", {"submissions": submissions})
+    filters = MySubmissionsFilter(request.GET, queryset=submissions)
+    refusal = filters.refusal()
+    page = Paginator(submissions.none() if refusal else filters.qs, MY_SUBMISSIONS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    context = {"page": page, "submissions": page.object_list, "filters": filters, "refusal": refusal}
+    return render(request, "submissions/mine.html", context, status=400 if refusal else 200)
 
 
 def submission_status(request: HttpRequest, pk: int) -> JsonResponse:

@@ -2,8 +2,8 @@
 
 Reading needs no account; every change needs one (a session or
 ``Authorization: Token <key>``) and goes through ``teams.services``, so a
-refusal is the same one line as on the pages: ``{"error": ...}`` with 400,
-or 403 when the caller may not act.
+refusal is the same one line as on the pages: ``{"error": ..., "field": null}``
+with 400, or 403 when the caller may not act.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,8 +25,8 @@ from teams.services import NotAllowed, TeamRefused
 
 # Token first, so an unauthenticated call answers 401 with ``WWW-Authenticate: Token`` (as in api.views).
 TOKEN_OR_SESSION = [TokenAuthentication, SessionAuthentication]
-REFUSED = {400: OpenApiResponse(description="refused: {\"error\": one line}"),
-           403: OpenApiResponse(description="you may not do this: {\"error\": one line}")}
+REFUSED = {400: OpenApiResponse(description="refused: {\"error\": one line, \"field\": null}"),
+           403: OpenApiResponse(description="you may not do this: {\"error\": one line, \"field\": null}")}
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -65,9 +66,9 @@ class MyTeamSerializer(serializers.Serializer):
     sent = InvitationSerializer(many=True, help_text="your team's open invitations")
 
 
-def refusal(exc: TeamRefused) -> Response:
-    code = status.HTTP_403_FORBIDDEN if isinstance(exc, NotAllowed) else status.HTTP_400_BAD_REQUEST
-    return Response({"error": str(exc)}, status=code)
+def refusal(exc: TeamRefused) -> APIException:
+    """403 when the caller may not act, else 400; the site's exception handler gives the one error shape."""
+    return PermissionDenied(str(exc)) if isinstance(exc, NotAllowed) else ValidationError(str(exc))
 
 
 def named_team(name: str) -> Team:
@@ -96,7 +97,7 @@ class TeamListCreate(generics.ListCreateAPIView):
         try:
             team = services.create_team(request.user, body.validated_data["name"].strip())
         except TeamRefused as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
 
 
@@ -140,7 +141,7 @@ class TeamInvite(APIView):
         try:
             invitation = services.invite(request.user, named_team(name), body.validated_data["username"].strip())
         except TeamRefused as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -156,7 +157,7 @@ class TeamLeave(APIView):
         try:
             services.leave(request.user, team)
         except TeamRefused as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         return Response(TeamSerializer(team).data)
 
 
@@ -186,6 +187,6 @@ class InvitationAnswer(APIView):
         try:
             services.ANSWERS[self.answer](request.user, invitation)
         except TeamRefused as exc:
-            return refusal(exc)
+            raise refusal(exc) from None
         return Response(InvitationSerializer(invitation).data)
 

@@ -1,7 +1,7 @@
 """Error pages that never show settings, tracebacks or the URL patterns tried.
 
 One sentence per status; API routes (and clients that ask for JSON) get
-``{"error": ...}`` instead of a page. The template is rendered without the
+``{"error": ..., "field": null}``, the API's one error shape, instead of a page. The template is rendered without the
 request's context processors, so an error page cannot itself fail on a
 broken session or database.
 """
@@ -37,7 +37,7 @@ def error_response(request: HttpRequest, status: int, message: str = "") -> Http
     """The one-line answer for ``status``: JSON for API clients, a small page otherwise."""
     message = message or DEFAULT_MESSAGES.get(status, TITLES.get(status, "error"))
     if wants_json(request):
-        return JsonResponse({"error": message}, status=status)
+        return JsonResponse({"error": message, "field": None}, status=status)
     page = render_to_string("error.html", {"status": status, "title": TITLES.get(status, "Error"), "message": message})
     return HttpResponse(page, status=status)
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "accounts",
     "benchmarks",
     "uploads",
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
     "teams",
     "organisers",
     "hostdesk",
+    "notifications",
+    "profiles",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +192,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Every API error is {"error": "<one line>", "field": name | null} (api/errors.py).
+    "EXCEPTION_HANDLER": "api.errors.one_line_errors",
     # Sign-in routes (API token, login form, registry token): requests per client address.
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("TOONBENCH_AUTH_RATE", "30/min")},
     # Proxies in front of the site that append to X-Forwarded-For (0: the client is REMOTE_ADDR,
@@ -218,6 +223,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema lists /api/v1/ paths; /api/ serves the same views as aliases (api/schema.py).
+    "PREPROCESSING_HOOKS": ["api.schema.versioned_paths_only"],
 }
 
 LOGGING = {
@@ -265,6 +272,27 @@ TOONBENCH_UPLOAD_MAX_OPEN = int(_env_number("TOONBENCH_UPLOAD_MAX_OPEN", 3))
 TOONBENCH_UPLOAD_USER_BUDGET_MB = _env_number("TOONBENCH_UPLOAD_USER_BUDGET_MB", 4096)
 TOONBENCH_UPLOAD_TOTAL_BUDGET_MB = _env_number("TOONBENCH_UPLOAD_TOTAL_BUDGET_MB", 20 * 1024)
 TOONBENCH_UPLOAD_DISK_RESERVE_MB = _env_number("TOONBENCH_UPLOAD_DISK_RESERVE_MB", 2048)
+
+# E-mail: notifications, address confirmation and password reset (platform/DEPLOY.md, "E-mail").
+# TOONBENCH_EMAIL_BACKEND is "console" (the embedded default: mails are printed by the worker), "smtp"
+# (the TOONBENCH_EMAIL_* server below) or the dotted path of any Django e-mail backend.
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_EMAIL_BACKEND_NAME = os.environ.get("TOONBENCH_EMAIL_BACKEND", "console")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_EMAIL_BACKEND_NAME, _EMAIL_BACKEND_NAME)
+EMAIL_HOST = os.environ.get("TOONBENCH_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(_env_number("TOONBENCH_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("TOONBENCH_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TOONBENCH_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("TOONBENCH_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = _env_number("TOONBENCH_EMAIL_TIMEOUT_S", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("TOONBENCH_EMAIL_FROM", "ToonBench <noreply@localhost>")
+# The site's address as participants reach it: the start of every link in a mail.
+TOONBENCH_SITE_URL = os.environ.get("TOONBENCH_SITE_URL", "http://localhost:8000").rstrip("/")
+# Phase mails: an opening is announced up to this many hours after it, a close this many hours before it.
+TOONBENCH_PHASE_NOTICE_H = _env_number("TOONBENCH_PHASE_NOTICE_H", 24)
 
 # The platform's image registry (scripts/services/registry.sh) and pulling images (platform/DEPLOY.md,
 # "Registry"). The site signs the registry's bearer tokens with TOONBENCH_REGISTRY_KEY; workers pull
@@ -327,6 +355,7 @@ CELERY_TASK_ROUTES = {
     "submissions.tasks.evaluate_submission": {"queue": "evaluate"},
     "submissions.tasks.sweep_stale_jobs": {"queue": "maintenance"},
     "leaderboards.tasks.compare_neighbours": {"queue": "maintenance"},
+    "notifications.tasks.send_mail": {"queue": "maintenance"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {

@@ -1,7 +1,10 @@
 """Site URLs: the admin, plus each app's own ``urls.py`` when the app has one.
 
 Apps add pages by creating ``platform/<app>/urls.py``; nothing here needs
-to change. Each app's patterns are mounted at the prefix listed below.
+to change. Each app's patterns are mounted at the prefix listed below. The
+API is served under ``/api/v1/``, and its unversioned ``/api/`` paths stay
+as aliases of the same views (namespace ``unversioned``, so URL names
+reverse to ``/api/v1/``).
 """
 
 from importlib.util import find_spec
@@ -10,7 +13,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 APP_URL_PREFIXES = {
-    "api": "api/",
+    "api": "api/v1/",
     "accounts": "accounts/",
     "submissions": "",
     "results": "",
@@ -19,12 +22,15 @@ APP_URL_PREFIXES = {
     "registry": "",
     "teams": "",
     "organisers": "",
+    "notifications": "accounts/",
+    "profiles": "",
 }
 
 urlpatterns = [path("admin/", admin.site.urls)]
 for app_name, prefix in APP_URL_PREFIXES.items():
     if find_spec(f"{app_name}.urls") is not None:
         urlpatterns.append(path(prefix, include(f"{app_name}.urls")))
+urlpatterns.append(path("api/", include(("api.urls", "api"), namespace="unversioned")))
 
 # Error pages: one sentence each, never settings or tracebacks (toonbench_site/errors.py).
 handler400 = "toonbench_site.errors.bad_request"

@@ -40,13 +40,14 @@ MAY_IMPORT = {
 # its error pages, so it stands outside the tiers.
 APP_TIERS = (
     ("benchmarks",),
-    ("accounts", "teams", "registry", "organisers"),  # who: participants, their teams, their image namespaces
-    # and the hosts of a benchmark with the teams registered for it
+    ("accounts", "teams", "registry", "organisers", "notifications"),  # who: participants, their teams, their
+    # image namespaces, the hosts of a benchmark with the teams registered for it, and what each is mailed
+    # (submissions and jobs hand their submissions in)
     ("uploads",),
     ("submissions",),
     ("results",),
     ("jobs", "seeding"),
-    ("leaderboards",),
+    ("leaderboards", "profiles"),  # profiles: a participant's public entries, as the leaderboards show them
     ("api", "maintenance", "hostdesk"),
 )
 PROJECT = "toonbench_site"

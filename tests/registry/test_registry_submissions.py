@@ -210,7 +210,7 @@ def test_push_explains_a_missing_login_an_image_id_and_an_unknown_image(  # type
     live_server, platform_registry, toonnet, alice, cli_config, docker_client, index_scores_image, capsys
 ) -> None:
     code, _, err = cli(capsys, "--server", live_server.url, "push", "toonnet", index_scores_image, "--method", "m")
-    assert code == 1 and "pushing needs your API token; run `toonbench login` first" in err
+    assert code == 3 and "pushing needs your API token; run `toonbench login` first" in err
     cli(capsys, "--server", live_server.url, "login", "-u", "alice", "-p", "correct horse battery")
     image_id = docker_client.images.get(index_scores_image).id
     code, _, err = cli(capsys, "push", "toonnet", image_id, "--method", "m")

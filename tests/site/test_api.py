@@ -124,15 +124,17 @@ def test_cancelling_through_the_api_then_again_answers_conflict(client, toonnet,
                                        kind="image", image_ref="a/b:1", method_name="to cancel")
     first = client.post(f"/api/submissions/{queued.pk}/cancel/", **auth(alice_token))
     assert first.status_code == 200 and first.json()["status"] == Status.CANCELLED
-    assert client.post(f"/api/submissions/{queued.pk}/cancel/", **auth(alice_token)).status_code == 409
+    again = client.post(f"/api/submissions/{queued.pk}/cancel/", **auth(alice_token))
+    assert again.status_code == 409 and again.json() == {
+        "error": f"submission #{queued.pk} already ended (cancelled); there is nothing to cancel", "field": None}
 
 
 def test_the_openapi_schema_describes_the_endpoints_and_the_docs_need_no_cdn(client) -> None:  # type: ignore[no-untyped-def]
     schema = client.get("/api/schema/?format=json").json()
-    for path in ("/api/benchmarks/", "/api/benchmarks/{slug}/leaderboard/", "/api/submissions/",
-                 "/api/submissions/{id}/cancel/", "/api/auth/token/"):
+    for path in ("/api/v1/benchmarks/", "/api/v1/benchmarks/{slug}/leaderboard/", "/api/v1/submissions/",
+                 "/api/v1/submissions/{id}/cancel/", "/api/v1/auth/token/"):
         assert path in schema["paths"]
-    assert "multipart/form-data" in schema["paths"]["/api/submissions/"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in schema["paths"]["/api/v1/submissions/"]["post"]["requestBody"]["content"]
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in docs
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()

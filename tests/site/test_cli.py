@@ -91,9 +91,9 @@ def test_the_cli_explains_what_went_wrong(live_server, toonnet, alice, cli_confi
     code, _, err = run(capsys, "--server", live_server.url, "login", "-u", "alice", "-p", "wrong")
     assert code == 1 and "HTTP 400" in err and "Unable to log in" in err
     code, _, err = run(capsys, "--server", live_server.url, "submit", "toonnet", "--image", "a/b:1", "--method", "m")
-    assert code == 1 and "HTTP 401" in err
+    assert code == 3 and "HTTP 401" in err
     code, _, err = run(capsys, "--server", "http://127.0.0.1:9", "benchmarks")
-    assert code == 1 and "cannot reach http://127.0.0.1:9" in err
+    assert code == 5 and "cannot reach http://127.0.0.1:9" in err
     code, _, err = run(capsys, "--server", live_server.url, "submit", "toonnet", "--predictions",
                        str(tmp_path / "missing"), "--method", "m")
     assert code == 1 and "expected an output folder or a .zip" in err

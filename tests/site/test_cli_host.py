@@ -89,9 +89,9 @@ def test_a_host_creates_watches_and_publishes_a_benchmark(  # type: ignore[no-un
     code, out, _ = run(capsys, "benchmarks")
     assert code == 0 and "shapes" not in out
     code, _, err = run(capsys, "host", "publish", "shapes")
-    assert code == 1 and err.strip().endswith("HTTP 403: only the hosts of shapes may see its build or publish it")
+    assert code == 3 and err.strip().endswith("HTTP 403: only the hosts of shapes may see its build or publish it")
     code, _, err = run(capsys, "host", "create", str(spec), "--data", str(data))
-    assert code == 1 and err.strip().endswith("HTTP 403: only the site's staff may upload a benchmark")
+    assert code == 3 and err.strip().endswith("HTTP 403: only the site's staff may upload a benchmark")
 
     login(capsys, live_server.url, "hostess")
     code, out, _ = run(capsys, "host", "publish", "shapes")

@@ -225,7 +225,7 @@ def test_an_interrupted_run_is_resumed_by_running_the_same_command_again(
     monkeypatch.setattr(resumable, "RETRIES", 2)
     relay.cut_after(2 * MB + MB // 3, then_down=True)
     code, _, err = cli(*submit_argv(image_tarball))
-    assert code == 1
+    assert code == 5
     upload_id = re.search(r"add --resume ([0-9a-f-]{36}), to go on where it stopped", err).group(1)  # type: ignore[union-attr]
     assert list(pending_uploads().values()) == [upload_id]
     kept = ChunkedUpload.objects.get(pk=upload_id).received_bytes
@@ -247,7 +247,7 @@ def test_resume_names_an_upload_explicitly_and_explains_a_gone_one(
     monkeypatch.setattr(resumable, "RETRIES", 1)
     relay.cut_after(MB // 2, then_down=True)
     code, _, err = cli(*submit_argv(image_tarball))
-    assert code == 1
+    assert code == 5
     upload_id = re.search(r"--resume ([0-9a-f-]{36})", err).group(1)  # type: ignore[union-attr]
     resumable.pending_path().unlink()
     relay.down = False
@@ -260,5 +260,5 @@ def test_resume_names_an_upload_explicitly_and_explains_a_gone_one(
 
     gone = str(uuid.uuid4())
     code, _, err = cli(*submit_argv(image_tarball, "--resume", gone))
-    assert code == 1
+    assert code == 4
     assert f"upload {gone} is no longer on the server" in err

@@ -132,12 +132,13 @@ def test_an_unknown_phase_and_one_not_open_yet_are_refused_in_one_line(phased: B
     client = signed_in(alice)
     unknown = post_predictions(client, part_scores(phased, "dev", 3), "lost", phase="warmup")
     assert unknown.status_code == 400
-    assert unknown.json() == {"error": "phase: 'toonnet' has no phase 'warmup' (expected one of dev, final)"}
+    assert unknown.json() == {"error": "phase: 'toonnet' has no phase 'warmup' (expected one of dev, final)",
+                              "field": "phase"}
     upcoming = post_predictions(client, part_scores(phased, "dev", 3), "early", phase="final")
     final = Phase.objects.get(slug="final")
     assert upcoming.status_code == 400
     assert upcoming.json() == {"error": f"phase: 'final' opens at {final.opens.isoformat()}; it takes no "
-                                        "submissions yet"}
+                                        "submissions yet", "field": "phase"}
     assert not Submission.objects.exists()
 
 
@@ -150,12 +151,12 @@ def test_predictions_to_a_hidden_part_and_to_a_closed_phase_are_refused(phased: 
     hidden = post_predictions(client, part_scores(phased, "dev", 3), "peek")
     assert hidden.status_code == 400
     assert hidden.json() == {"error": "kind: phase 'final' scores a part whose inputs are hidden; it takes a "
-                                      "container (image or tarball), not predictions"}
+                                      "container (image or tarball), not predictions", "field": "kind"}
     closed = post_predictions(client, part_scores(phased, "dev", 3), "late", phase="dev")
     dev.refresh_from_db()
     assert closed.status_code == 400
     assert closed.json() == {"error": f"phase: 'dev' closed at {dev.closes.isoformat()}; it takes no more "
-                                      "submissions"}
+                                      "submissions", "field": "phase"}
     assert not Submission.objects.exists()
 
 
@@ -166,7 +167,8 @@ def test_the_phase_daily_limit_is_the_phases(phased: Benchmark, alice: User) -> 
     refused = post_predictions(client, part_scores(phased, "dev", 3), "fifth")
     assert refused.status_code == 429
     assert refused.json() == {"error": "you have used all 4 submissions to phase 'dev' of toonnet allowed in 24 "
-                                       "hours (failed and cancelled ones do not count); try again later"}
+                                       "hours (failed and cancelled ones do not count); try again later",
+                              "field": None}
     assert Submission.objects.count() == 4
 
 
@@ -179,7 +181,7 @@ def test_the_phase_total_is_counted_over_the_whole_phase(phased: Benchmark, alic
     refused = post_predictions(client, part_scores(phased, "dev", 3), "three")
     assert refused.status_code == 429
     assert refused.json() == {"error": "you have used all 2 submissions allowed in phase 'dev' of toonnet "
-                                       "(failed and cancelled ones do not count)"}
+                                       "(failed and cancelled ones do not count)", "field": None}
     assert Submission.objects.count() == 2
 
 

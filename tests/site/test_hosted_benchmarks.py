@@ -140,8 +140,9 @@ SPEC_REFUSALS = [
 def test_a_bad_spec_is_refused_in_one_line(hosting, staff, dataset, site, tmp_path, changes, expected) -> None:  # type: ignore[no-untyped-def]
     response = post(staff, spec_bytes(spec_document(**changes)), dataset_zip(dataset))
     assert response.status_code == 400
-    detail = response.json()["detail"]
+    detail = response.json()["error"]
     assert detail.startswith(expected) and "\n" not in detail, detail
+    assert response.json()["field"] == "spec"
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
     assert hosting == []
 
@@ -150,7 +151,7 @@ def test_a_slug_the_site_has_is_refused(hosting, staff, dataset, site, tmp_path)
     assert post(staff, spec_bytes(spec_document()), dataset_zip(dataset)).status_code == 201
     response = post(staff, spec_bytes(spec_document(title="Again")), dataset_zip(dataset))
     assert response.status_code == 400
-    assert response.json()["detail"] == "spec: slug: a benchmark 'shapes' already exists; choose another slug"
+    assert response.json()["error"] == "spec: slug: a benchmark 'shapes' already exists; choose another slug"
     assert Benchmark.objects.get(slug="shapes").title == "Two cartoon shapes"
     assert len(hosting) == 1
 
@@ -183,7 +184,7 @@ def ratio_bomb() -> bytes:
 def test_a_hostile_archive_is_refused_in_one_line(hosting, staff, site, tmp_path, archive, expected) -> None:  # type: ignore[no-untyped-def]
     response = post(staff, spec_bytes(spec_document()), archive if archive is not None else ratio_bomb())
     assert response.status_code == 400
-    detail = response.json()["detail"]
+    detail = response.json()["error"]
     assert detail.startswith("data: ") and expected in detail and "\n" not in detail, detail
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
     assert not (tmp_path / "escape.png").exists()
@@ -196,14 +197,14 @@ def test_a_hostile_archive_is_refused_in_one_line(hosting, staff, site, tmp_path
 def test_an_archive_over_the_caps_is_refused(hosting, staff, dataset, site, tmp_path, cap, value, expected) -> None:  # type: ignore[no-untyped-def]
     setattr(site, cap, value)
     response = post(staff, spec_bytes(spec_document()), dataset_zip(dataset))
-    assert response.json() == {"detail": expected}
+    assert response.json() == {"error": expected, "field": None}
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
 
 
 def test_a_tar_bomb_is_refused_at_the_size_cap(hosting, staff, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     site.TOONBENCH_DATA_ARCHIVE_MAX_MB = 1
     response = post(staff, spec_bytes(spec_document()), gzip_tar_bomb(8 * MB))
-    detail = response.json()["detail"]
+    detail = response.json()["error"]
     assert response.status_code == 400 and detail.startswith("data: data.tar: ") and "1 MB" in detail, detail
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
 
@@ -221,20 +222,22 @@ def test_a_data_folder_outside_the_data_root_is_refused(hosting, staff, site, tm
     write_dataset(tmp_path / "elsewhere")
     response = post(staff, spec_bytes(spec_document()), data_folder=name)
     assert response.status_code == 400
-    assert response.json()["detail"] == f"data_folder: {name!r} is outside the data root; name a folder under it"
+    assert response.json() == {"error": f"data_folder: {name!r} is outside the data root; name a folder under it",
+                               "field": "data_folder"}
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
 
 
 def test_archive_and_data_folder_together_are_refused(hosting, staff, dataset, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     response = post(staff, spec_bytes(spec_document()), dataset_zip(dataset), data_folder="incoming")
-    assert response.json() == {"detail": "data: send either a data archive or a data_folder, not both or neither"}
+    assert response.json() == {"error": "data: send either a data archive or a data_folder, not both or neither",
+                               "field": None}
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
 
 
 def test_only_staff_upload_and_only_hosts_see_the_build(hosting, staff, alice, dataset, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     response = post(alice, spec_bytes(spec_document()), dataset_zip(dataset))
     assert response.status_code == 403
-    assert response.json() == {"detail": "only the site's staff may upload a benchmark"}
+    assert response.json() == {"error": "only the site's staff may upload a benchmark", "field": None}
     assert_nothing_changed(site.TOONBENCH_DATA_ROOT, tmp_path / "specs")
     anonymous = APIClient().post("/api/benchmarks/", {"spec": io.BytesIO(b"slug: x")}, format="multipart")
     assert anonymous.status_code == 401
@@ -244,7 +247,8 @@ def test_only_staff_upload_and_only_hosts_see_the_build(hosting, staff, alice, d
     client.force_authenticate(alice)
     for response in (client.get("/api/benchmarks/shapes/build/"), client.post("/api/benchmarks/shapes/publish/")):
         assert response.status_code == 403
-        assert response.json() == {"detail": "only the hosts of shapes may see its build or publish it"}
+        assert response.json() == {"error": "only the hosts of shapes may see its build or publish it",
+                                   "field": None}
     assert not Benchmark.objects.get(slug="shapes").is_active
 
 
@@ -253,7 +257,7 @@ def test_publishing_before_the_build_is_refused(hosting, staff, dataset) -> None
     client = APIClient()
     client.force_authenticate(staff)
     response = client.post("/api/benchmarks/shapes/publish/")
-    assert response.json() == {"detail": "shapes: is queued; publish it once built"}
+    assert response.json() == {"error": "shapes: is queued; publish it once built", "field": None}
     assert not Benchmark.objects.get(slug="shapes").is_active
 
 

@@ -105,8 +105,8 @@ def test_a_hostile_zip_is_a_400_from_the_api_with_its_reason(client, api_headers
         "benchmark": "toonnet", "kind": "predictions", "method_name": "hostile",
         "artefact": SimpleUploadedFile("p.zip", archive)}, **api_headers)
     assert response.status_code == 400
-    (message,) = response.json()["artefact"]
-    assert reason in message and "\n" not in message
+    message = response.json()["error"]
+    assert reason in message and "\n" not in message and response.json()["field"] == "artefact"
     assert not Submission.objects.exists()
 
 

@@ -64,12 +64,13 @@ def test_the_owner_adds_and_removes_co_organisers_and_no_one_else_may(owner, coh
     assert [h["username"] for h in api().get("/api/benchmarks/toonnet/hosts/").json()] == ["olga", "colin"]
     refused = api(cohost).post("/api/benchmarks/toonnet/hosts/", {"username": "alice"})
     assert refused.status_code == 403
-    assert refused.json() == {"detail": "only the owner of toonnet may add or remove co-organisers"}
+    assert refused.json() == {"error": "only the owner of toonnet may add or remove co-organisers", "field": None}
     assert api(alice).delete("/api/benchmarks/toonnet/hosts/colin/").status_code == 403
     twice = api(owner).post("/api/benchmarks/toonnet/hosts/", {"username": "colin"})
-    assert twice.status_code == 400 and twice.json() == {"detail": "user: colin already hosts toonnet"}
+    assert twice.status_code == 400 and twice.json() == {"error": "user: colin already hosts toonnet", "field": None}
     not_owner = api(owner).delete("/api/benchmarks/toonnet/hosts/olga/")
-    assert not_owner.status_code == 400 and not_owner.json() == {"detail": "user: olga owns toonnet; an owner stays"}
+    assert not_owner.status_code == 400 and not_owner.json() == {
+        "error": "user: olga owns toonnet; an owner stays", "field": None}
     assert BenchmarkHost.objects.count() == 2
     assert api(owner).delete("/api/benchmarks/toonnet/hosts/colin/").status_code == 204
     assert list(BenchmarkHost.objects.values_list("user__username", flat=True)) == ["olga"]
@@ -113,15 +114,16 @@ def test_everyone_but_the_hosts_is_refused_the_host_desk_in_one_line(path, owner
     finished_submission(alice, toonnet, toonnet_built, seed=1, is_public=False)
     response = api(alice).get(path)
     assert response.status_code == 403
-    assert response.json() == {"detail": "only the hosts of toonnet may " + (
-        "see all its submissions" if "entries" in path else "export its submissions")}
+    assert response.json() == {"error": "only the hosts of toonnet may " + (
+        "see all its submissions" if "entries" in path else "export its submissions"), "field": None}
     assert api().get(path).status_code in (401, 403)
 
 
 def test_an_export_of_an_unknown_phase_is_refused_in_one_line(owner) -> None:  # type: ignore[no-untyped-def]
     response = api(owner).get("/api/benchmarks/toonnet/export.json?phase=final")
     assert response.status_code == 404
-    assert response.json() == {"detail": "phase: toonnet has no phase 'final' (its phases: none)"}
+    assert response.json() == {"error": "phase: toonnet has no phase 'final' (its phases: none)",
+                               "field": "phase"}
 
 
 # ---------------------------------------------------------------- registration and terms
@@ -134,17 +136,20 @@ def test_approval_registration_blocks_submitting_until_a_host_approves(  # type:
     before = Submission.objects.count()
     unregistered = post_predictions(alice, toonnet_built)
     assert unregistered.status_code == 400
-    assert unregistered.json() == {"error": "team alice is not registered for toonnet; register for it first"}
+    assert unregistered.json() == {"error": "team alice is not registered for toonnet; register for it first",
+                                  "field": None}
 
     no_terms = api(alice).post("/api/benchmarks/toonnet/register/", {})
     assert no_terms.status_code == 400
-    assert no_terms.json() == {"detail": "accept_terms: the terms of toonnet (version 1) must be accepted"}
+    assert no_terms.json() == {"error": "accept_terms: the terms of toonnet (version 1) must be accepted",
+                              "field": "accept_terms"}
     assert not Registration.objects.exists()
 
     registered = api(alice).post("/api/benchmarks/toonnet/register/", {"accept_terms": True})
     assert registered.status_code == 201 and registered.json()["state"] == "pending"
     pending = post_predictions(alice, toonnet_built)
-    assert pending.json() == {"error": "the registration of team alice for toonnet awaits a host's approval"}
+    assert pending.json() == {"error": "the registration of team alice for toonnet awaits a host's approval",
+                             "field": None}
     assert Submission.objects.count() == before
 
     registration = registered.json()["id"]
@@ -168,7 +173,8 @@ def test_changed_terms_must_be_accepted_again(owner, alice, toonnet, toonnet_bui
                      content_type="application/json")
     stale = post_predictions(alice, toonnet_built)
     assert stale.status_code == 400
-    assert stale.json() == {"error": "the terms of toonnet changed (version 2); register again to accept them"}
+    assert stale.json() == {"error": "the terms of toonnet changed (version 2); register again to accept them",
+                           "field": None}
     assert api(alice).post("/api/benchmarks/toonnet/register/", {"accept_terms": True}).json()["terms_version"] == 2
     assert post_predictions(alice, toonnet_built).status_code == 201
 
@@ -200,7 +206,7 @@ def test_a_rescore_queues_one_job_per_entry_on_the_new_version_and_keeps_the_old
     second = finished_submission(bob, toonnet, toonnet_built, seed=2, is_public=False)
     old_metrics = {pk: Result.objects.get(submission_id=pk).metrics for pk in (first.pk, second.pk)}
     refused = api(owner).post("/api/benchmarks/toonnet/rescore/", {})
-    assert refused.status_code == 400 and refused.json()["detail"].startswith("no finished entry of toonnet")
+    assert refused.status_code == 400 and refused.json()["error"].startswith("no finished entry of toonnet")
     target = new_protocol_version(toonnet)
     assert api(alice).post("/api/benchmarks/toonnet/rescore/", {}).status_code == 403
     with django_capture_on_commit_callbacks(execute=True):
@@ -263,5 +269,6 @@ def test_a_bad_decision_is_refused_in_one_line_and_nothing_changes(owner, alice,
     Competition.objects.create(benchmark=toonnet, registration="approval")
     registration = api(alice).post("/api/benchmarks/toonnet/register/", {}).json()["id"]
     response = api(owner).post(f"/api/benchmarks/toonnet/registrations/{registration}/", {"decision": "maybe"})
-    assert response.status_code == 400 and response.json() == {"detail": 'decision: "maybe" is not a valid choice.'}
+    assert response.status_code == 400 and response.json() == {
+        "error": 'decision: "maybe" is not a valid choice.', "field": "decision"}
     assert Registration.objects.get().state == "pending"

@@ -160,7 +160,8 @@ def test_a_non_host_reveal_is_refused_in_one_line_and_changes_nothing(phased: Be
     response = signed_in(alice).post("/api/benchmarks/toonnet/phases/final/", {"action": "reveal"},
                                      content_type="application/json")
     assert response.status_code == 403
-    assert response.json() == {"detail": "only the hosts of toonnet may open, close, extend or reveal its phases"}
+    assert response.json() == {"error": "only the hosts of toonnet may open, close, extend or reveal its phases",
+                               "field": None}
     anonymous = Client().post("/api/benchmarks/toonnet/phases/final/", {"action": "reveal"},
                               content_type="application/json")
     assert anonymous.status_code == 401
@@ -172,7 +173,7 @@ def test_an_action_on_an_unknown_phase_is_a_404_in_one_line(phased: Benchmark, h
     response = signed_in(host).post("/api/benchmarks/toonnet/phases/finale/", {"action": "close"},
                                     content_type="application/json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "toonnet has no phase 'finale' (its phases: dev, final)"}
+    assert response.json() == {"error": "toonnet has no phase 'finale' (its phases: dev, final)", "field": None}
     assert snapshot(phased) == before
 
 
@@ -212,7 +213,8 @@ def test_an_action_that_cannot_apply_is_refused_in_one_line_and_changes_nothing(
     before = snapshot(phased)
     response = signed_in(host).post(f"/api/benchmarks/toonnet/phases/{phase}/", body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": expected}
+    named = expected.split(":")[0]
+    assert response.json() == {"error": expected, "field": named if named in ("action", "closes") else None}
     assert snapshot(phased) == before
 
 

@@ -59,7 +59,7 @@ def test_the_api_refuses_it(client: Client, toonnet: Benchmark, alice: User, no_
     response = client.post("/api/submissions/", {"benchmark": "toonnet", "kind": "tarball", "method_name": "m",
                                                  "artefact": SimpleUploadedFile("model.tar", no_manifest)},
                            **token_header(alice))
-    assert (response.status_code, response.json()) == (400, {"artefact": [REFUSAL]})
+    assert (response.status_code, response.json()) == (400, {"error": f"artefact: {REFUSAL}", "field": "artefact"})
     assert Submission.objects.count() == 0
 
 
@@ -75,7 +75,7 @@ def test_a_completed_chunked_upload_is_refused_the_same_way_and_discarded(
     assert sent.status_code == 204
     response = client.post(f"/api/uploads/{upload_id}/complete/", json.dumps({"method_name": "m"}),
                            content_type="application/json", **token_header(alice))
-    assert (response.status_code, response.json()) == (400, {"error": REFUSAL})
+    assert (response.status_code, response.json()) == (400, {"error": REFUSAL, "field": None})
     assert Submission.objects.count() == 0 and ChunkedUpload.objects.count() == 0
     assert list(upload_dir.iterdir()) == []
 

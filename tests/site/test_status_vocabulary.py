@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evaluator.status import FINAL_STATUSES, JobStatus, RunOutcome, job_status_of
 from submissions import models
-from toonbench_cli import main as cli
+from toonbench_cli import submissions as cli
 
 
 def test_the_site_choices_are_the_job_statuses_with_their_labels() -> None:

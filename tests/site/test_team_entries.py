@@ -204,14 +204,14 @@ def test_only_a_finished_public_submission_of_ones_own_team_can_be_chosen(
     outsider = api(carol).post(f"/api/submissions/{alices}/entry/")
     assert outsider.status_code == 403
     assert outsider.json() == {"error": f"submission #{alices} belongs to team 'red-pandas', which you are not in; "
-                                        "only its current members may change it"}
+                                        "only its current members may change it", "field": None}
     refused_baseline = api(carol).post(f"/api/submissions/{base}/entry/")
     assert refused_baseline.status_code == 403
     Submission.objects.filter(pk=alices).update(is_public=False)
     private = api(alice).post(f"/api/submissions/{alices}/entry/")
     assert private.status_code == 400
     assert private.json() == {"error": f"submission #{alices} is private; a team's entry must be one of its "
-                                       "finished public submissions"}
+                                       "finished public submissions", "field": None}
     assert not Submission.objects.filter(chosen=True).exists()
 
 

@@ -59,8 +59,8 @@ def test_members_share_the_teams_daily_quota(
                 for index, user in enumerate([alice, bob, alice, bob, alice])]
     assert statuses == [201] * 5
     refused = post(bob, toonnet_built, "bob's sixth for the team")
-    assert refused.status_code == 429 and refused.json() == {"error": TEAM_USED_UP}
-    assert post(alice, toonnet_built, "alice's sixth for the team").json() == {"error": TEAM_USED_UP}
+    assert refused.status_code == 429 and refused.json() == {"error": TEAM_USED_UP, "field": None}
+    assert post(alice, toonnet_built, "alice's sixth for the team").json() == {"error": TEAM_USED_UP, "field": None}
     assert Submission.objects.filter(team__name=pandas).count() == 5
     assert not Submission.objects.filter(method_name__contains="sixth").exists()
     assert post(carol, toonnet_built, "carol's own").status_code == 201  # another team's quota is its own
@@ -94,7 +94,7 @@ def test_a_chunked_upload_is_refused_at_once_when_the_team_has_no_submissions_le
     opened = api(bob).post("/api/uploads/", json.dumps({
         "benchmark": "toonnet", "kind": "predictions", "filename": "predictions.zip", "total_bytes": 1000,
     }), content_type="application/json")
-    assert opened.status_code == 429 and opened.json() == {"error": TEAM_USED_UP}
+    assert opened.status_code == 429 and opened.json() == {"error": TEAM_USED_UP, "field": None}
 
 
 def test_leaving_keeps_the_teams_count_and_gives_the_leaver_their_own_quota(
@@ -103,7 +103,7 @@ def test_leaving_keeps_the_teams_count_and_gives_the_leaver_their_own_quota(
     for index in range(5):
         assert post(bob, toonnet_built, f"bob for the team {index}").status_code == 201
     services.leave(bob, services.find_team(pandas))
-    assert post(alice, toonnet_built, "alice after bob left").json() == {"error": TEAM_USED_UP}
+    assert post(alice, toonnet_built, "alice after bob left").json() == {"error": TEAM_USED_UP, "field": None}
     assert post(bob, toonnet_built, "bob on his own").status_code == 201
     assert Submission.objects.get(method_name="bob on his own").team.name == "bob"
     assert Submission.objects.filter(team__name=pandas).count() == 5

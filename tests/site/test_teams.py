@@ -141,7 +141,7 @@ def test_the_last_member_out_withdraws_the_open_invitations_and_keeps_the_team(a
     assert invitation.state == "withdrawn" and invitation.answered is not None
     assert Team.objects.filter(pk=team.pk).exists()
     refused = api(bob).post(f"/api/teams/invitations/{invitation.pk}/accept/")
-    assert refused.json() == {"error": "this invitation is already withdrawn; expected a pending one"}
+    assert refused.json() == {"error": "this invitation is already withdrawn; expected a pending one", "field": None}
 
 
 def test_a_participant_on_their_own_is_a_personal_team_of_one(client, alice) -> None:  # type: ignore[no-untyped-def]
@@ -238,7 +238,7 @@ def test_each_bad_request_is_refused_in_one_line_and_changes_nothing(world, case
     response = getattr(api(world[who]), method)(url.format(to_bob=world["to_bob"].pk, to_carol=to_carol.pk), body)
 
     assert response.status_code == status, response.content
-    assert response.json() == {"error": expected}
+    assert response.json() == {"error": expected, "field": None}
     assert snapshot() == before
 
 
@@ -286,13 +286,13 @@ def test_changes_need_an_account_and_unknown_things_are_not_found(client, world)
 
 def test_the_openapi_schema_describes_the_team_endpoints(client) -> None:  # type: ignore[no-untyped-def]
     paths = client.get("/api/schema/?format=json").json()["paths"]
-    for path, method in [("/api/teams/", "get"), ("/api/teams/", "post"), ("/api/teams/{name}/", "get"),
-                         ("/api/teams/mine/", "get"), ("/api/teams/{name}/invitations/", "post"),
-                         ("/api/teams/invitations/", "get"), ("/api/teams/invitations/{id}/accept/", "post"),
-                         ("/api/teams/invitations/{id}/decline/", "post"),
-                         ("/api/teams/invitations/{id}/withdraw/", "post"), ("/api/teams/{name}/leave/", "post")]:
+    for path, method in [("/api/v1/teams/", "get"), ("/api/v1/teams/", "post"), ("/api/v1/teams/{name}/", "get"),
+                         ("/api/v1/teams/mine/", "get"), ("/api/v1/teams/{name}/invitations/", "post"),
+                         ("/api/v1/teams/invitations/", "get"), ("/api/v1/teams/invitations/{id}/accept/", "post"),
+                         ("/api/v1/teams/invitations/{id}/decline/", "post"),
+                         ("/api/v1/teams/invitations/{id}/withdraw/", "post"), ("/api/v1/teams/{name}/leave/", "post")]:
         assert method in paths.get(path, {}), path
-    assert paths["/api/teams/"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+    assert paths["/api/v1/teams/"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/NewTeam")
 
 

@@ -104,13 +104,13 @@ def test_two_users_cannot_open_more_than_the_disk_has_room_for(
     assert first.status_code == 201, first.content
     refused = open_upload(client, bob, 6 * MB)
     assert refused.status_code == 507
-    assert refused.json() == {"error": disk_refusal(4, 12, 6, 6)}
+    assert refused.json() == {"error": disk_refusal(4, 12, 6, 6), "field": None}
     assert list(ChunkedUpload.objects.values_list("owner__username", flat=True)) == ["alice"]
     assert part_files(upload_dir) == [f"{first.json()['id'].replace('-', '')}.part"]
 
     # Received bytes take disk space and are no longer owed: the room stays the same.
     assert send(client, alice, first.json()["id"], 0, os.urandom(3 * MB)).status_code == 204
-    assert open_upload(client, bob, 6 * MB).json() == {"error": disk_refusal(4, 9, 3, 6)}
+    assert open_upload(client, bob, 6 * MB).json() == {"error": disk_refusal(4, 9, 3, 6), "field": None}
     assert open_upload(client, bob, 4 * MB).status_code == 201
     assert open_upload(client, bob, 1).status_code == 507
 

@@ -148,7 +148,8 @@ def test_the_api_refuses_a_traversal_archive_and_an_oversized_body(client, toonn
     evil = SimpleUploadedFile("p.zip", zip_bytes({"../scores.npy": npy_bytes(seeded_scores(toonnet_built))}))
     response = client.post("/api/submissions/", {"benchmark": "toonnet", "kind": "predictions", "artefact": evil,
                                                  "method_name": "evil", "is_public": "true"}, **headers)
-    assert response.status_code == 400 and "unsafe path" in response.json()["artefact"][0]
+    assert response.status_code == 400 and response.json()["field"] == "artefact"
+    assert response.json()["error"].startswith("artefact: ") and "unsafe path" in response.json()["error"]
     set_upload_limit(toonnet, 1)
     huge = SimpleUploadedFile("huge.zip", os.urandom(2 * MB))
     response = client.post("/api/submissions/", {"benchmark": "toonnet", "kind": "predictions", "artefact": huge,

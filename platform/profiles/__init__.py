@@ -1,0 +1,1 @@
+"""A participant's public profile: their public entries, with what the leaderboards show of each."""
