@@ -23,7 +23,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from evaluator.plots import FAR_MARKS, MARK_COLOUR, save_figure
+from evaluator.plots import FAR_MARKS, MARK_COLOUR, roc_axes, save_figure
 
 ENTRY_COLOURS = ("#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8d6a9f", "#5c5c5c")
 LABEL_CHARS = 32
@@ -83,14 +83,7 @@ def draw_overlaid_roc(curves: Sequence[Curve], aucs: Sequence[float | None], pat
         label = short_label(curve.label) + (f" (AUC {auc:.4f})" if auc is not None else "")
         # a log axis cannot show FAR = 0; those points are drawn at the left edge
         axes.plot(np.maximum(fpr, left), tpr, color=colour(index), linewidth=1.8, label=label)
-    for far in FAR_MARKS:
-        axes.axvline(far, color=MARK_COLOUR, linestyle=":", linewidth=1)
-        axes.text(far, 0.02, f" FAR {far:g}", color=MARK_COLOUR, fontsize=8, rotation=90, va="bottom")
-    axes.set_xscale("log")
-    axes.set_xlim(left, 1)
-    axes.set_ylim(0, 1.02)
-    axes.set_xlabel("false accept rate (FAR)")
-    axes.set_ylabel("true accept rate (TAR)")
+    roc_axes(axes, left)
     axes.set_title("Verification ROC of the top entries")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="lower right", fontsize=8)

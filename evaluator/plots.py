@@ -82,14 +82,7 @@ def draw_roc(details: dict[str, Any], path: Path) -> Path:
     label = f"ROC (AUC = {auc:.4f})" if auc is not None else "ROC"
     # a log axis cannot show FAR = 0; those points are drawn at the left edge
     axes.plot(np.maximum(fpr, left), tpr, color=LINE_COLOUR, linewidth=1.8, label=label)
-    for far in FAR_MARKS:
-        axes.axvline(far, color=MARK_COLOUR, linestyle=":", linewidth=1)
-        axes.text(far, 0.02, f" FAR {far:g}", color=MARK_COLOUR, fontsize=8, rotation=90, va="bottom")
-    axes.set_xscale("log")
-    axes.set_xlim(left, 1)
-    axes.set_ylim(0, 1.02)
-    axes.set_xlabel("false accept rate (FAR)")
-    axes.set_ylabel("true accept rate (TAR)")
+    roc_axes(axes, left)
     pairs = details.get("pairs")
     counts = f" ({pairs['same']} positive, {pairs['different']} negative pairs)" if isinstance(pairs, dict) else ""
     axes.set_title("Verification ROC" + counts)
@@ -194,3 +187,15 @@ def save_figure(figure: Figure, path: Path) -> Path:
     figure.savefig(path, dpi=DPI)
     plt.close(figure)
     return path
+
+
+def roc_axes(axes: Any, left: float) -> None:
+    """A ROC's axes: log false accept rate from ``left`` to 1 with the marked FARs, true accept rate up."""
+    for far in FAR_MARKS:
+        axes.axvline(far, color=MARK_COLOUR, linestyle=":", linewidth=1)
+        axes.text(far, 0.02, f" FAR {far:g}", color=MARK_COLOUR, fontsize=8, rotation=90, va="bottom")
+    axes.set_xscale("log")
+    axes.set_xlim(left, 1)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("false accept rate (FAR)")
+    axes.set_ylabel("true accept rate (TAR)")
