@@ -23,7 +23,7 @@ SHAPE = CartoonGanShape(width=16, blocks=8)
 DISC_WIDTH = 16
 VGG_RANDOM_WIDTH_DIVISOR = 4
 PROFILES = {
-    "default": Schedule(init_steps=100, steps=300, batch_size=8, crop=64),
+    "default": Schedule(init_steps=50, steps=200, batch_size=8, crop=48),
     "tiny": Schedule(init_steps=3, steps=4, batch_size=4, crop=32),
 }
 

@@ -46,7 +46,7 @@ class Profile:
 
 
 PROFILES = {
-    "default": Profile(Schedule(init_steps=100, steps=300, batch_size=8, crop=64), segmenter_steps=150),
+    "default": Profile(Schedule(init_steps=50, steps=150, batch_size=8, crop=48), segmenter_steps=50),
     "tiny": Profile(Schedule(init_steps=3, steps=4, batch_size=4, crop=32), segmenter_steps=3),
 }
 

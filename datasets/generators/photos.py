@@ -5,7 +5,8 @@ that ship inside scikit-image and scikit-learn (no download needed), each
 with its own flip, scale, small rotation and colour jitter. Cartoon items
 (domain ``cartoon``) are procedural scenes in a cartoon look: a sky gradient
 quantised to a few bands, hills, sun, clouds, houses, trees and characters,
-all flat colours with dark outlines.
+all flat colours with dark outlines, in the house style of the ``style``
+block (``cartoon_style``: a colour cast and the outlines' ink).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from datasets.generators._draw import (
     vertical_gradient,
     write_png,
 )
+from datasets.generators.cartoon_style import CartoonStyle, grade, grade_parts
 from datasets.generators.toon_objects import CLASS_SHAPES
 from datasets.generators._parallel import ItemMaker, make_all
 from datasets.manifest import ManifestItem
@@ -50,6 +52,7 @@ class PhotoCropsParams(Params):
     photos: int = Field(gt=0)
     cartoons: int = Field(gt=0)
     size: int = Field(ge=32)
+    style: CartoonStyle = CartoonStyle()
 
 
 @lru_cache(maxsize=1)
@@ -137,9 +140,10 @@ def pine(rng: np.random.Generator) -> list[Part]:
     return trunk + [Part(poly((-w, y), (w, y), (0, y - 0.6)), leaf) for y, w in ((0.4, 0.55), (0.05, 0.45), (-0.3, 0.35))]
 
 
-def cartoon_scene(rng: np.random.Generator, size: int) -> np.ndarray:
+def cartoon_scene(rng: np.random.Generator, size: int, style: CartoonStyle = CartoonStyle()) -> np.ndarray:
     top, bottom = SKIES[int(rng.integers(len(SKIES)))]
-    image = vertical_gradient(size, jitter_colour(rng, top, 12), jitter_colour(rng, bottom, 12), levels=int(rng.integers(3, 6)))
+    sky = vertical_gradient(size, jitter_colour(rng, top, 12), jitter_colour(rng, bottom, 12), levels=int(rng.integers(3, 6)))
+    image = grade(sky, style)
     horizon = rng.uniform(-0.1, 0.4)
     scene: list[Part] = []
     scene += _moved(sun(rng), rng.uniform(-0.8, 0.8), rng.uniform(-0.85, -0.5), rng.uniform(0.1, 0.2))
@@ -155,7 +159,8 @@ def cartoon_scene(rng: np.random.Generator, size: int) -> np.ndarray:
     if rng.random() < 0.6:
         character = CHARACTERS[int(rng.integers(len(CHARACTERS)))](rng)
         scene += _moved(character, rng.uniform(-0.6, 0.6), rng.uniform(0.4, 0.65), rng.uniform(0.25, 0.4), bool(rng.random() < 0.5))
-    draw_parts(image, scene, pose_matrix(size / 2, size / 2, size / 2, 0.0), size / 128 * rng.uniform(1.0, 2.5))
+    outline_px = size / 128 * rng.uniform(1.0, 2.5)
+    draw_parts(image, grade_parts(scene, style), pose_matrix(size / 2, size / 2, size / 2, 0.0), outline_px, style.outline_colour)
     return image
 
 
@@ -166,7 +171,7 @@ def make_item(params: PhotoCropsParams, seed: int, folder: Path, index: int) -> 
         photos = source_photos()
         image, domain = photo_crop(rng, photos[int(rng.integers(len(photos)))], params.size), "photo"
     else:
-        image, domain = cartoon_scene(rng, params.size), "cartoon"
+        image, domain = cartoon_scene(rng, params.size, params.style), "cartoon"
     return ManifestItem(id=item_id, path=write_png(folder, item_id, image), domain=domain)
 
 
