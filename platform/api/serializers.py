@@ -12,7 +12,7 @@ from results.models import Result
 from submissions import access
 from submissions.forms import SUBMIT_KINDS, open_benchmarks
 from submissions.inputs import UploadRejected, check_input
-from submissions.models import Status, Submission
+from submissions.models import DESCRIPTION_MAX_CHARS, Status, Submission
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -124,7 +124,7 @@ class SubmissionCreateSerializer(serializers.Serializer):
     image_ref = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     artefact = serializers.FileField(required=False, allow_null=True, default=None)
     method_name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_CHARS, default="")
     paper_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
     code_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
     is_public = serializers.BooleanField(required=False, default=True)

@@ -32,7 +32,7 @@ from api.serializers import ErrorSerializer, SubmissionCreateSerializer, Submiss
 from api.views import TOKEN_OR_SESSION
 from submissions import access, actions
 from submissions.actions import NotInTeam
-from submissions.models import Submission
+from submissions.models import DESCRIPTION_MAX_CHARS, Submission
 from submissions.quota import QuotaExceeded
 from submissions.services import RetryLater, SubmissionRefused, create_submission
 from uploads.size_cap import install_size_cap, refusal_status
@@ -46,7 +46,7 @@ def refused(description: str) -> OpenApiResponse:
 
 
 class SubmissionEditSerializer(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_CHARS)
     is_public = serializers.BooleanField(required=False)
 
 

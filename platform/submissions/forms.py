@@ -8,7 +8,7 @@ from django import forms
 
 from benchmarks.models import Benchmark
 from submissions.inputs import UploadRejected, check_input
-from submissions.models import PARTICIPANT_KINDS, Kind
+from submissions.models import DESCRIPTION_MAX_CHARS, PARTICIPANT_KINDS, Kind
 
 KIND_HINTS = {
     Kind.PREDICTIONS: "zip of the output folder",
@@ -34,7 +34,7 @@ class SubmissionForm(forms.Form):
     phase = forms.SlugField(required=False, max_length=50, label="Phase",
                             help_text="The competition phase to enter (default: the one open now)")
     method_name = forms.CharField(max_length=120, label="Method name")
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(required=False, max_length=DESCRIPTION_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
     paper_url = forms.URLField(required=False, max_length=500, label="Paper URL", assume_scheme="https")
     code_url = forms.URLField(required=False, max_length=500, label="Code URL", assume_scheme="https")
     is_public = forms.BooleanField(required=False, initial=True, label="Show on the public leaderboard")

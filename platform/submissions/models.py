@@ -48,6 +48,10 @@ class SubmissionQuerySet(models.QuerySet["Submission"]):
         return self.filter(deleted_at__isnull=True)
 
 
+# The longest description a participant may give (form, API create and edit alike).
+DESCRIPTION_MAX_CHARS = 5000
+
+
 class Submission(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     team = models.ForeignKey(

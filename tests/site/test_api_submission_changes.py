@@ -92,6 +92,8 @@ def test_patch_edits_the_description_and_visibility_only(toonnet: Benchmark, ali
     ({"description": "ok", "status": "finished"}, 400,
      {"error": "'status' cannot be changed; expected any of: description, is_public", "field": "status"}),
     ({"is_public": "perhaps"}, 400, {"error": "is_public: Must be a valid boolean.", "field": "is_public"}),
+    ({"description": "x" * 5001}, 400,
+     {"error": "description: Ensure this field has no more than 5000 characters.", "field": "description"}),
     ({}, 400, {"error": "nothing to change; send any of: description, is_public", "field": None}),
 ])
 def test_patch_refuses_other_fields_naming_them(toonnet: Benchmark, alice: User, edit: dict[str, Any], status: int,
