@@ -41,13 +41,10 @@ WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
 
 echo "==> training missing baselines in the background; leaderboards fill as they finish (log: var/log/baselines.log)"
-if docker info >/dev/null 2>&1; then
-  # The runtime image and the images of trained baselines first (reused when unchanged); ensure_baselines
-  # trains the rest, builds their images, pushes them to the registry and submits them by digest.
-  (PYTHON=$PY scripts/build-baseline-images.sh && $PY manage.py ensure_baselines) > var/log/baselines.log 2>&1 &
-else
-  $PY manage.py ensure_baselines > var/log/baselines.log 2>&1 &
-fi
+# With an engine and the registry, ensure_baselines builds the runtime image on a background thread while
+# the first baselines train (what scripts/build-baseline-images.sh builds, reused when unchanged), then builds
+# each baseline's image, pushes it to the registry and submits it pinned to its digest.
+$PY manage.py ensure_baselines > var/log/baselines.log 2>&1 &
 
 echo "==> collecting static files"
 $PY manage.py collectstatic --noinput -v0

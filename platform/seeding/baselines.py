@@ -13,7 +13,8 @@ reused on later runs (they are keyed by the protocol hash), as are images.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +25,14 @@ from baselines.checkpoints import ensure_checkpoint
 from baselines.registry import Baseline, all_baselines
 from benchmarks.models import Benchmark
 from datasets.build import load_built
-from seeding.images import ImagePublisher, PublishFailed, image_publisher
+from seeding.images import ImagePublisher, PublishFailed, PublishQueue, image_publisher
 from submissions.models import Kind, Status, Submission
 from submissions.services import SubmissionRefused, create_submission
 
 # A baseline already queued, running or finished on the current protocol is left alone;
 # one that failed or was cancelled is submitted again.
 KEPT_STATUSES = [Status.QUEUED, Status.RUNNING, Status.SCORING, Status.FINISHED]
+QUEUED = "queued"
 LOCAL_NOTE = ("Run as a local command by the worker's Python, outside the container sandbox: "
               "no Docker engine and registry answered when it was submitted.")
 
@@ -40,6 +42,15 @@ class BaselineReport:
     submitted: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+    def add(self, baseline: Baseline, outcome: str) -> None:
+        """Record ``outcome``: "submitted", "present", "queued" (its image is on the way) or why it was skipped."""
+        if outcome == "submitted":
+            self.submitted.append(baseline.name)
+        elif outcome == "present":
+            self.present.append(baseline.name)
+        elif outcome != QUEUED:
+            self.skipped.append(f"{baseline.name}: {outcome}")
 
 
 def baseline_owner():  # noqa: ANN201 (the configured user model)
@@ -64,7 +75,8 @@ def ensure_baselines(
     """Train missing checkpoints and submit each baseline missing from its current protocol.
 
     ``use_images`` None: images when ``image_publisher`` finds an engine and
-    the registry; False: local commands.
+    the registry; False: local commands. Images are built and pushed on a
+    background thread (``PublishQueue``) while the next baseline trains.
     """
     report = BaselineReport()
     owner = baseline_owner()
@@ -72,19 +84,23 @@ def ensure_baselines(
         publisher, reason = image_publisher(log)
         if publisher is None:
             log(f"baselines run as local commands: {reason}")
-    for baseline in in_submission_order(all_baselines()):
-        if benchmarks and baseline.benchmark not in benchmarks:
-            continue
-        try:
-            outcome = _submit_if_missing(baseline, data_root, owner, log, publisher)
-        except (PublishFailed, SubmissionRefused) as error:
-            outcome = str(error)
-        if outcome == "submitted":
-            report.submitted.append(baseline.name)
-        elif outcome == "present":
-            report.present.append(baseline.name)
-        else:
-            report.skipped.append(f"{baseline.name}: {outcome}")
+    queue = PublishQueue(publisher) if publisher is not None else None
+    try:
+        for baseline in in_submission_order(all_baselines()):
+            if benchmarks and baseline.benchmark not in benchmarks:
+                continue
+            try:
+                outcome = _submit_if_missing(baseline, data_root, owner, log, queue)
+            except SubmissionRefused as error:
+                outcome = str(error)
+            report.add(baseline, outcome)
+            if queue is not None:
+                _submit_published(queue.finished(), owner, log, report)
+        if queue is not None:
+            _submit_published(queue.finished(wait=True), owner, log, report)
+    finally:
+        if queue is not None:
+            queue.close()
     return report
 
 
@@ -99,7 +115,7 @@ def in_submission_order(baselines: list[Baseline]) -> list[Baseline]:
 
 
 def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable[[str], None],  # noqa: ANN001
-                       publisher: ImagePublisher | None) -> str:
+                       queue: PublishQueue | None) -> str:
     benchmark = Benchmark.objects.filter(slug=baseline.benchmark).first()
     protocol = benchmark.current_version() if benchmark else None
     if protocol is None:
@@ -107,7 +123,7 @@ def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable
     already = Submission.objects.filter(
         protocol=protocol, is_baseline=True, method_name=baseline.method, status__in=KEPT_STATUSES
     )
-    if publisher is not None:
+    if queue is not None:
         already = already.filter(kind=Kind.IMAGE)  # a local run from a machine without an engine is redone as an image
     if already.exists():
         return "present"
@@ -117,13 +133,30 @@ def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable
     if baseline.needs_training:
         log(f"training {baseline.name} on {baseline.benchmark} (reused on later runs)")
     checkpoint = ensure_checkpoint(baseline, built)
-    details = {"is_baseline": True, "paper_url": baseline.paper_url, "is_public": True}
-    if publisher is not None:
-        reference = publisher.publish(baseline, checkpoint)
-        create_submission(owner, benchmark, Kind.IMAGE, baseline.method, image_ref=reference,
-                          description=baseline.summary, **details)
-    else:
-        create_submission(owner, benchmark, Kind.LOCAL, baseline.method, command=baseline.runner_command(checkpoint),
-                          description=f"{baseline.summary}\n\n{LOCAL_NOTE}", **details)
+    if queue is not None:
+        queue.put(baseline, checkpoint)
+        return QUEUED
+    create_submission(owner, benchmark, Kind.LOCAL, baseline.method, command=baseline.runner_command(checkpoint),
+                      description=f"{baseline.summary}\n\n{LOCAL_NOTE}", **_details(baseline))
     log(f"submitted {baseline.name}")
     return "submitted"
+
+
+def _submit_published(published: Iterable[tuple[Baseline, Future[str]]], owner, log: Callable[[str], None],  # noqa: ANN001
+                      report: BaselineReport) -> None:
+    """Submit each baseline whose image reached the registry, pinned to its digest; record why the others did not."""
+    for baseline, pushed in published:
+        try:
+            reference = pushed.result()
+            benchmark = Benchmark.objects.get(slug=baseline.benchmark)
+            create_submission(owner, benchmark, Kind.IMAGE, baseline.method, image_ref=reference,
+                              description=baseline.summary, **_details(baseline))
+        except (PublishFailed, SubmissionRefused) as error:
+            report.add(baseline, str(error))
+            continue
+        log(f"submitted {baseline.name}")
+        report.add(baseline, "submitted")
+
+
+def _details(baseline: Baseline) -> dict[str, object]:
+    return {"is_baseline": True, "paper_url": baseline.paper_url, "is_public": True}

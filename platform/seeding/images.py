@@ -9,7 +9,9 @@ reference to its digest like any image submission.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,23 +42,64 @@ class ImagePublisher:
     client: Any
     log: Log = print
     _runtime: str = field(default="", init=False)
+    _runtime_failure: str = field(default="", init=False)
+
+    def prepare(self) -> None:
+        """Find or build the runtime image every baseline image starts from (minutes on a cold engine)."""
+        try:
+            self._runtime = ensure_runtime_image(self.client, self.log)
+        except (RuntimeError, docker.errors.DockerException) as error:
+            self._runtime_failure = f"runtime image build failed: {error}"
 
     def publish(self, baseline: Baseline, checkpoint: Path | None) -> str:
         """The baseline's image in the platform registry (built and pushed when missing there); returns its reference."""
+        if not self._runtime and not self._runtime_failure:
+            self.prepare()
+        if self._runtime_failure:
+            raise PublishFailed(self._runtime_failure)
         try:
-            if not self._runtime:
-                self._runtime = ensure_runtime_image(self.client, self.log)
             local = ensure_baseline_image(self.client, baseline, checkpoint, self._runtime, self.log)
         except (RuntimeError, docker.errors.DockerException) as error:
-            raise PublishFailed(f"{baseline.name}: image build failed: {error}") from None
+            raise PublishFailed(f"image build failed: {error}") from None
         repository = f"{settings.TOONBENCH_REGISTRY_ADDR}/{BASELINE_OWNER}/{baseline.name}"
         tag = local.rsplit(":", 1)[1]
         self.client.images.get(local).tag(repository, tag)
         self.log(f"pushing {repository}:{tag}")
-        error = push_image(self.client, repository, tag, push_token(f"{BASELINE_OWNER}/{baseline.name}"))
+        try:
+            error = push_image(self.client, repository, tag, push_token(f"{BASELINE_OWNER}/{baseline.name}"))
+        except docker.errors.DockerException as failure:
+            error = str(failure)
         if error:
-            raise PublishFailed(f"{baseline.name}: push to {repository} failed: {error}")
+            raise PublishFailed(f"push to {repository} failed: {error}")
         return f"{repository}:{tag}"
+
+
+class PublishQueue:
+    """Baseline images built and pushed in order on one background thread while the caller trains the next baseline.
+
+    The runtime image starts building when the queue opens, so on a cold
+    engine its minutes overlap the first trainings instead of preceding them.
+    The thread only talks to the engine and the registry; the caller stores
+    the submissions (the database stays on its own thread).
+    """
+
+    def __init__(self, publisher: ImagePublisher) -> None:
+        self._publisher = publisher
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline-images")
+        self._pending: deque[tuple[Baseline, Future[str]]] = deque()
+        self._pool.submit(publisher.prepare)
+
+    def put(self, baseline: Baseline, checkpoint: Path | None) -> None:
+        self._pending.append((baseline, self._pool.submit(self._publisher.publish, baseline, checkpoint)))
+
+    def finished(self, wait: bool = False) -> Iterator[tuple[Baseline, Future[str]]]:
+        """The queued baselines whose publishing ended (pushed or failed), in queue order; with ``wait``, all of them."""
+        while self._pending and (wait or self._pending[0][1].done()):
+            yield self._pending.popleft()
+
+    def close(self) -> None:
+        """Stop taking work; what is queued but not started is dropped (a later run publishes it)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def push_token(repository: str) -> str:
