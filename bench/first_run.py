@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         os.killpg(run.pid, signal.SIGTERM)
         run.wait(timeout=60)
+        # The registry run.sh started is a daemon of its own session; it serves from the scratch clone.
+        subprocess.run(["pkill", "-f", str(scratch)], check=False)
     elapsed = time.monotonic() - started
     print(f"{'every baseline on its leaderboard' if done else 'stopped at the timeout'} after {minutes(elapsed)}")
     if not args.keep:
