@@ -8,28 +8,14 @@ store finished submissions are importable from here too.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-TESTS = Path(__file__).resolve().parents[1]
-if str(TESTS / "site") not in sys.path:
-    sys.path.append(str(TESTS / "site"))
+from fixture_sharing import borrow_conftest
 
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_site = _load(TESTS / "site" / "conftest.py", "site_conftest_for_cli")
+_site = borrow_conftest("site", "site_conftest_for_cli")
 
 data_root = _site.data_root
 toonnet_built = _site.toonnet_built

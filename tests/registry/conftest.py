@@ -10,7 +10,6 @@ the live test server as its token service.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -18,11 +17,12 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import requests
+
+from fixture_sharing import borrow_conftest
 
 TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
@@ -30,16 +30,8 @@ REGISTRY_SCRIPT = REPO / "scripts" / "services" / "registry.sh"
 IMAGES = Path(__file__).resolve().parent / "images"
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_site = _load(TESTS / "site" / "conftest.py", "site_conftest_for_registry")
-_runners = _load(TESTS / "runners" / "conftest.py", "runners_conftest_for_registry")
+_site = borrow_conftest("site", "site_conftest_for_registry")
+_runners = borrow_conftest("runners", "runners_conftest_for_registry")
 
 data_root = _site.data_root
 toonnet_built = _site.toonnet_built
