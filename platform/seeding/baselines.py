@@ -130,6 +130,8 @@ def _submit_if_missing(baseline: Baseline, data_root: Path, owner, log: Callable
     built = load_built(baseline.benchmark, data_root)
     if built.protocol_hash != protocol.protocol_hash:
         return f"built data ({built.protocol_hash[:12]}) differs from the current protocol; run sync_benchmarks"
+    if queue is not None:
+        queue.open()
     if baseline.needs_training:
         log(f"training {baseline.name} on {baseline.benchmark} (reused on later runs)")
     checkpoint = ensure_checkpoint(baseline, built)

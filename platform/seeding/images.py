@@ -77,8 +77,10 @@ class ImagePublisher:
 class PublishQueue:
     """Baseline images built and pushed in order on one background thread while the caller trains the next baseline.
 
-    The runtime image starts building when the queue opens, so on a cold
-    engine its minutes overlap the first trainings instead of preceding them.
+    The caller opens the queue when the first baseline turns out to be
+    missing, before training it: the runtime image starts building then, so
+    on a cold engine its minutes overlap the first trainings instead of
+    preceding them, and a run with every baseline present builds nothing.
     The thread only talks to the engine and the registry; the caller stores
     the submissions (the database stays on its own thread).
     """
@@ -87,9 +89,16 @@ class PublishQueue:
         self._publisher = publisher
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline-images")
         self._pending: deque[tuple[Baseline, Future[str]]] = deque()
-        self._pool.submit(publisher.prepare)
+        self._opened = False
+
+    def open(self) -> None:
+        """Start preparing the runtime image (once)."""
+        if not self._opened:
+            self._opened = True
+            self._pool.submit(self._publisher.prepare)
 
     def put(self, baseline: Baseline, checkpoint: Path | None) -> None:
+        self.open()
         self._pending.append((baseline, self._pool.submit(self._publisher.publish, baseline, checkpoint)))
 
     def finished(self, wait: bool = False) -> Iterator[tuple[Baseline, Future[str]]]:

@@ -31,11 +31,12 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 class SlowRuntimePublisher:
-    """Builds its runtime only once a baseline has trained (or after 30 s), and refuses one push."""
+    """Builds its runtime only once a baseline has trained (or after 30 s), and refuses ``refused``'s push."""
 
-    def __init__(self) -> None:
+    def __init__(self, refused: str = REFUSED) -> None:
         self.journal: list[str] = []
         self.trained = threading.Event()
+        self.refused = refused
 
     def prepare(self) -> None:
         self.journal.append("runtime started")
@@ -43,7 +44,7 @@ class SlowRuntimePublisher:
         self.journal.append("runtime built")
 
     def publish(self, baseline: Baseline, checkpoint: Path | None) -> str:
-        if baseline.name == REFUSED:
+        if baseline.name == self.refused:
             raise PublishFailed(f"push to registry.test/toonbench/{baseline.name} failed: denied")
         self.journal.append(f"pushed {baseline.name}")
         return f"registry.test/toonbench/{baseline.name}:{baseline.name[:12]}"
@@ -89,6 +90,22 @@ def test_training_goes_on_while_the_runtime_image_builds_and_each_pushed_image_i
         assert submission.kind == Kind.IMAGE and submission.is_baseline and submission.status == Status.QUEUED
         assert submission.image_ref == f"registry.test/toonbench/{name}:{name[:12]}"
         assert submission.resolved_ref == f"registry.test/toonbench/{name}@{DIGEST}"
+
+
+def test_a_run_with_every_baseline_present_builds_no_runtime_image(
+    cartoonization: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("submissions.services.pinned_image", lambda owner, ref: f"{ref.rsplit(':', 1)[0]}@{DIGEST}")
+    first = SlowRuntimePublisher(refused="")
+    first.trained.set()
+    ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, publisher=first)
+    again = SlowRuntimePublisher(refused="")
+
+    report = ensure_baselines(cartoonization, benchmarks=["cartoonization"], log=lambda line: None, publisher=again)
+
+    assert "runtime built" in first.journal
+    assert again.journal == []
+    assert report.submitted == [] and len(report.present) == len([b for b in all_baselines() if b.benchmark == "cartoonization"])
 
 
 def test_a_runtime_image_that_fails_to_build_skips_every_image_with_the_reason(
