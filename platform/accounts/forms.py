@@ -6,12 +6,30 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from accounts.reserved import is_reserved_username
 from accounts.throttle import clear_sign_in_failures, record_sign_in_failure, sign_in_wait, wait_message
+from notifications.confirmation import address_changed
 from notifications.tasks import queue_mail
 from teams.names import is_team_name
+
+
+def address_in_use(address: str, by_other_than: Any = None) -> bool:
+    """Whether an account (other than ``by_other_than``) has this address, in any case: one address, one account."""
+    others = get_user_model().objects.filter(email__iexact=address)
+    if by_other_than is not None:
+        others = others.exclude(pk=by_other_than.pk)
+    return others.exists()
+
+
+def refuse_used_address(address: str, by_other_than: Any = None) -> str:
+    if address_in_use(address, by_other_than):
+        raise forms.ValidationError(
+            f"another account already uses the address {address!r}; use another", code="address_in_use"
+        )
+    return address
 
 
 class SignupForm(UserCreationForm):
@@ -34,6 +52,9 @@ class SignupForm(UserCreationForm):
         if is_team_name(username):
             raise forms.ValidationError(f"the username {username!r} is a team's name; choose another", code="team")
         return super().clean_username()
+
+    def clean_email(self) -> str:
+        return refuse_used_address(str(self.cleaned_data.get("email", "")))
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -64,7 +85,9 @@ class QueuedPasswordResetForm(PasswordResetForm):
         queue_mail(to_email, subject, render_to_string(email_template_name, context))
 
 
-class CloseAccountForm(forms.Form):
+class CurrentPasswordForm(forms.Form):
+    """A form that asks for the signed-in user's password again before it changes their account."""
+
     password = forms.CharField(
         label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -78,3 +101,39 @@ class CloseAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("password: expected your current password", code="wrong_password")
         return password
+
+    def wrong_password(self) -> bool:
+        return self.has_error("password", code="wrong_password")
+
+
+class CloseAccountForm(CurrentPasswordForm):
+    """Deleting an account asks for nothing but the password (``accounts.closing``)."""
+
+
+EXPECTED_ADDRESS = "new e-mail address: expected an address such as name@example.org"
+
+
+class ChangeAddressForm(CurrentPasswordForm):
+    """A new e-mail address for the account; the new address is confirmed by mail, the old one is told."""
+
+    email = forms.EmailField(
+        label="New e-mail address", widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": EXPECTED_ADDRESS, "required": EXPECTED_ADDRESS},
+        help_text="We mail a confirmation link to it; until you follow it, notifications stop.",
+    )
+    field_order = ["email", "password"]
+
+    def clean_email(self) -> str:
+        address = str(self.cleaned_data.get("email", ""))
+        if address.casefold() == self.user.email.casefold():
+            raise forms.ValidationError(f"{address!r} is already your address; enter the new one", code="same")
+        return refuse_used_address(address, by_other_than=self.user)
+
+    @transaction.atomic
+    def save(self) -> str:
+        """Give the account its new address; returns the old one. The mails leave once this commits."""
+        old_address = self.user.email
+        self.user.email = self.cleaned_data["email"]
+        self.user.save(update_fields=["email"])
+        address_changed(self.user, old_address)
+        return old_address

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tokens/", views.tokens, name="tokens"),
+    path("email/", views.change_email, name="email_change"),
     path("delete/", views.close, name="close_account"),
     # Django's password views, with the site's templates (templates/registration/).
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -1,4 +1,5 @@
-"""Sign up, sign in (Django's login view, throttled), the account page, API tokens and closing an account.
+"""Sign up, sign in (Django's login view, throttled), the account page, API tokens, changing the address
+and closing an account.
 
 Password change and reset are Django's own views (``accounts.urls``); the
 reset mail is sent by a worker (``QueuedPasswordResetForm``).
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from accounts.closing import AccountRefused, close_account
-from accounts.forms import CloseAccountForm, QueuedPasswordResetForm, SignupForm
+from accounts.forms import ChangeAddressForm, CloseAccountForm, QueuedPasswordResetForm, SignupForm
 from accounts.throttle import (
     clear_sign_in_failures, record_sign_in_failure, sign_in_wait, too_many_attempts, wait_message,
 )
@@ -101,15 +102,37 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def change_email(request: HttpRequest) -> HttpResponse:
+    """A new address, once the password is given again; its password check is throttled like a sign-in."""
+    form = ChangeAddressForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        username = request.user.get_username()
+        wait_s = sign_in_wait(request, username)
+        if wait_s:  # answered before the form is checked, so a throttled guess learns nothing
+            return too_many_attempts(request, wait_s)
+        if not form.is_valid():
+            if form.wrong_password():
+                record_sign_in_failure(request, username)
+            return render(request, "accounts/email_change.html", {"form": form}, status=400)
+        old_address = form.save()
+        new_address = request.user.email
+        notice = f" A notice went to {old_address}." if old_address else ""
+        messages.success(request, f"Your address is now {new_address}: follow the link we mailed there to confirm it "
+                                  f"(until then, no notifications are sent).{notice}")
+        return redirect("account")
+    return render(request, "accounts/email_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def close(request: HttpRequest) -> HttpResponse:
     """Delete the account after its password is given again (``accounts.closing``)."""
     form = CloseAccountForm(request.user, request.POST or None)
     if request.method == "POST":
         username = request.user.get_username()
         wait_s = sign_in_wait(request, username)
-        if wait_s:
-            form.add_error(None, wait_message(wait_s))
-            return render(request, "accounts/close.html", {"form": form}, status=429)
+        if wait_s:  # answered before the form is checked, so a throttled guess learns nothing
+            return too_many_attempts(request, wait_s)
         if not form.is_valid():
             record_sign_in_failure(request, username)
             return render(request, "accounts/close.html", {"form": form}, status=400)

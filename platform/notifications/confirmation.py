@@ -5,6 +5,10 @@ The link signs the account and the address it was sent to
 once the account's address has changed, and a link whose text was altered
 is refused. Until its address is confirmed, an account gets no
 notifications (``notifications.mail.notify``).
+
+When the owner changes the address (``accounts.forms.ChangeAddressForm``),
+the confirmation is forgotten (changing back later does not bring it back),
+the new address gets a link and the old one a notice.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from django.core import signing
 from django.urls import reverse
 
 from notifications.mail import mail_settings, render_mail, site_link
+from notifications.models import MailSettings
 from notifications.tasks import queue_mail
 
 SALT = "notifications.confirm-address"
@@ -37,6 +42,20 @@ def send_confirmation(user: AbstractBaseUser) -> bool:
     subject, body = render_mail("confirm_address", {"user": user, "link": confirmation_link(user)})
     queue_mail(user.email, subject, body)
     return True
+
+
+def address_changed(user: AbstractBaseUser, old_address: str) -> None:
+    """After the account's address changed from ``old_address``: forget the confirmation, mail both addresses.
+
+    The notice to the old address names neither the new address nor any link
+    that undoes the change: whoever reads the old mailbox may not own the account.
+    """
+    MailSettings.objects.filter(user_id=user.pk).update(confirmed_email="")
+    send_confirmation(user)
+    if old_address:
+        account_link = site_link(reverse("account"))
+        subject, body = render_mail("address_changed", {"user": user, "account_link": account_link})
+        queue_mail(old_address, subject, body)
 
 
 def confirm(token: str) -> AbstractBaseUser:

@@ -5,7 +5,8 @@ Each kind of mail is one plain-text template,
 rest the body. A notification goes to a participant only when their account
 is active, its address is confirmed and they have not turned that kind off
 (``MailSettings``). Mail about an account itself (address confirmation,
-password reset) is not a notification: it goes whatever the switches say.
+the notice that its address changed, password reset) is not a notification:
+it goes whatever the switches say.
 
 Submissions are handed in by the apps that end a job; this app sits below
 them (tests/evaluator/test_import_arrows.py) and reads only their fields.
