@@ -12,6 +12,11 @@ site's file storage and are linked from the page (``FigureView.url``), so the
 anonymous page cache keeps a small page. A viewer's own figures (per-class
 bars of their entries) live under ``figures/own/``, which no URL serves:
 they are put into the signed-in viewer's page itself (``data:`` URI).
+
+The digest also holds the week it is drawn in (``generation``), so a page
+links only names of its own week, and the maintenance pass removes files
+older than ``KEEP`` (``remove_old_figures``): no page, cached or not, still
+links them, and the figures still shown are drawn again under new names.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +38,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from evaluator import comparison_plots as plots
@@ -42,6 +48,8 @@ logger = logging.getLogger(__name__)
 SHARED = "figures"
 OWN = "figures/own"
 DIGEST_CHARS = 40
+# A week's pages link that week's names (plus the 5-minute page cache): a file older than 8 days is linked nowhere.
+KEEP = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,16 @@ class FigureView:
     src: str
 
 
-def digest(figure: BoardFigure) -> str:
-    payload = json.dumps({"name": figure.name, "data": figure.data}, sort_keys=True, separators=(",", ":"))
+def generation(now: datetime) -> str:
+    """The ISO week a figure is drawn in, part of its digest."""
+    year, week, _ = now.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def digest(figure: BoardFigure, now: datetime | None = None) -> str:
+    week = generation(now or timezone.now())
+    payload = json.dumps({"name": figure.name, "data": figure.data, "generation": week}, sort_keys=True,
+                         separators=(",", ":"))
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, f"leaderboard-figure:{payload}".encode(), hashlib.sha256).hexdigest()[:DIGEST_CHARS]
 
@@ -75,6 +91,22 @@ def stored(name: str, figure: BoardFigure) -> str:
             if not default_storage.exists(name):  # another request may have drawn it meanwhile
                 default_storage.save(name, ContentFile(path.read_bytes()))
     return name
+
+
+def remove_old_figures(now: datetime | None = None) -> int:
+    """Delete the drawn figures (board and own) older than ``KEEP``; returns how many were removed."""
+    cutoff = (now or timezone.now()) - KEEP
+    removed = 0
+    for folder in (SHARED, OWN):
+        try:
+            _, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in (f"{folder}/{file}" for file in files if file.endswith(".png")):
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                removed += 1
+    return removed
 
 
 def shared_view(slug: str, figure: BoardFigure) -> FigureView:

@@ -10,6 +10,7 @@ from celery import shared_task
 
 from jobs.queueing import sweep_and_requeue
 from leaderboards.comparisons import compare_visible_neighbours
+from leaderboards.figure_store import remove_old_figures
 from notifications.mail import submissions_ended
 from notifications.phases import announce_phases
 from submissions.models import Submission
@@ -20,10 +21,11 @@ from uploads.chunked import remove_abandoned_uploads
 def sweep_stale_jobs() -> dict[str, list[int] | list[str] | int]:
     """Requeue or fail jobs whose worker stopped beating their heartbeat (mailing the owners of those that
     failed); remove abandoned chunked uploads; compare the leaderboard neighbours that visibility changes made
-    (``leaderboards.comparisons``); mail the phase openings and closes that are due (``notifications.phases``)."""
+    (``leaderboards.comparisons``); mail the phase openings and closes that are due (``notifications.phases``);
+    remove drawn figures no page links any more (``leaderboards.figure_store``)."""
     report = sweep_and_requeue()
     submissions_ended(Submission.objects.filter(pk__in=report.failed).select_related("owner", "benchmark"))
     removed_uploads = remove_abandoned_uploads()
     return {"requeued": report.requeued, "failed": report.failed, "resent": report.resent,
             "removed_uploads": removed_uploads, "compared": compare_visible_neighbours(),
-            "announced": announce_phases()}
+            "announced": announce_phases(), "removed_figures": remove_old_figures()}
