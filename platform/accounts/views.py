@@ -100,19 +100,24 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"confirmed": mail_settings(request.user).is_confirmed()})
 
 
+def refused_while_throttled(request: HttpRequest) -> HttpResponse | None:
+    """429 while the user's sign-ins are throttled, answered before a password form is checked, so a throttled
+    guess learns nothing."""
+    wait_s = sign_in_wait(request, request.user.get_username())
+    return too_many_attempts(request, wait_s) if wait_s else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def change_email(request: HttpRequest) -> HttpResponse:
     """A new address, once the password is given again; its password check is throttled like a sign-in."""
     form = ChangeAddressForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        username = request.user.get_username()
-        wait_s = sign_in_wait(request, username)
-        if wait_s:  # answered before the form is checked, so a throttled guess learns nothing
-            return too_many_attempts(request, wait_s)
+        if (refused := refused_while_throttled(request)) is not None:
+            return refused
         if not form.is_valid():
             if form.wrong_password():
-                record_sign_in_failure(request, username)
+                record_sign_in_failure(request, request.user.get_username())
             return render(request, "accounts/email_change.html", {"form": form}, status=400)
         old_address = form.save()
         new_address = request.user.email
@@ -129,12 +134,10 @@ def close(request: HttpRequest) -> HttpResponse:
     """Delete the account after its password is given again (``accounts.closing``)."""
     form = CloseAccountForm(request.user, request.POST or None)
     if request.method == "POST":
-        username = request.user.get_username()
-        wait_s = sign_in_wait(request, username)
-        if wait_s:  # answered before the form is checked, so a throttled guess learns nothing
-            return too_many_attempts(request, wait_s)
+        if (refused := refused_while_throttled(request)) is not None:
+            return refused
         if not form.is_valid():
-            record_sign_in_failure(request, username)
+            record_sign_in_failure(request, request.user.get_username())
             return render(request, "accounts/close.html", {"form": form}, status=400)
         try:
             shown = close_account(request.user)
