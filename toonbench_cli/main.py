@@ -18,6 +18,7 @@ from toonbench_cli.client import Client, ClientError
 from toonbench_cli.config import load_config, save_config, server_url
 from toonbench_cli.host import add_host_command
 from toonbench_cli.init import add_init_command
+from toonbench_cli.output import emit_json
 from toonbench_cli.push import add_push_command
 from toonbench_cli.submissions import add_submission_commands
 from toonbench_cli.submit import add_submit_command
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--username", "-u")
     login.add_argument("--password", "-p", help="(prompted when missing)")
     login.add_argument("--token", help="an API token from the site's token page instead of a password")
+    login.add_argument("--json", action="store_true", help="print one JSON document (keys: docs/cli.md)")
     login.set_defaults(handler=cmd_login)
 
     add_browse_commands(commands, common)
@@ -70,15 +72,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_login(args: argparse.Namespace, client: Client, config: dict[str, Any]) -> int:
+    """Save the token only once the server named its user: a mistyped token is refused, not kept."""
     token = args.token
     if not token:
-        username = args.username or input("username: ")
+        username = args.username or prompt("username: ")
         password = args.password or getpass.getpass("password: ")
         token = client.obtain_token(username, password)
+    signed_in = Client(client.server, token=token).get_json("registry/").get("username")
+    if not signed_in:
+        raise ClientError(f"{client.server} did not accept the token; copy it again from the site's token page",
+                          status=401)
     config.update({"server": client.server, "token": token})
     path = save_config(config)
-    print(f"logged in to {client.server}; token saved in {path}")
+    if args.json:
+        emit_json({"server": client.server, "username": signed_in, "config": str(path)})
+    else:
+        print(f"logged in to {client.server} as {signed_in}; token saved in {path}")
     return 0
+
+
+def prompt(question: str) -> str:
+    """Ask on stderr, as getpass does, so that stdout keeps only what a script parses."""
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    return input()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Logs the local Docker engine in to the registry the site advertises
 ``<registry>/<username>/<name>:<tag>``, pushes it with the engine's
 progress, and submits that reference (the site pins it to its digest).
 ``toonbench submit --image REF`` does the same for a reference that names
-no registry but exists in the local engine.
+no registry but exists in the local engine. With ``--json`` the push's
+progress stays on stderr and stdout gets the pushed reference, the digest the
+site pinned it to and the submission's record.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import docker
 import docker.errors
 
 from toonbench_cli.client import Client, ClientError
+from toonbench_cli.output import emit_json, note, submission_record
 
 IMAGE_ID = re.compile(r"^(?:sha256:)?[0-9a-f]{12,64}$")
 
@@ -34,6 +37,7 @@ def add_push_command(commands: Any, common: argparse.ArgumentParser) -> None:
     push.add_argument("--paper-url", default="")
     push.add_argument("--code-url", default="")
     push.add_argument("--private", action="store_true", help="keep it off the public leaderboard")
+    push.add_argument("--json", action="store_true", help="print one JSON document (keys: docs/cli.md)")
     push.set_defaults(handler=cmd_push)
 
 
@@ -130,9 +134,24 @@ def cmd_push(args: argparse.Namespace, client: Client, config: dict[str, Any]) -
         "is_public": "false" if args.private else "true",
     }
     submission = client.submit(fields, None, lambda total: None, lambda read: None)
-    print(f"submission #{submission['id']} {submission['status']}: {client.server}/submissions/{submission['id']}/")
-    print(f"follow it with `toonbench status {submission['id']} --wait`", file=sys.stderr)
+    if args.json:
+        emit_json(push_record(reference, submission, client.server))
+    else:
+        print(f"submission #{submission['id']} {submission['status']}: {client.server}/submissions/{submission['id']}/")
+    note(f"follow it with `toonbench status {submission['id']} --wait`")
     return 0
+
+
+def push_record(reference: str, submission: dict[str, Any], server: str) -> dict[str, Any]:
+    """``image``: the reference pushed; ``resolved_ref`` and ``digest``: what the site pinned it to, which is
+    what the evaluator runs; ``submission``: its record."""
+    resolved = submission.get("resolved_ref") or None
+    return {
+        "image": reference,
+        "resolved_ref": resolved,
+        "digest": resolved.rpartition("@")[2] if resolved and "@" in resolved else None,
+        "submission": submission_record(submission, server),
+    }
 
 
 def reference_to_submit(client: Client, reference: str) -> str:

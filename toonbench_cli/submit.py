@@ -11,6 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from toonbench_cli.client import Client, ClientError
+from toonbench_cli.output import emit_json, note, submission_record
 from toonbench_cli.push import reference_to_submit
 from toonbench_cli.resumable import CHUNK_MB, CHUNKED_ABOVE_MB, MEGABYTE, submit_in_chunks, uses_chunks
 from toonbench_cli.submissions import follow
@@ -30,6 +31,8 @@ def add_submit_command(commands: Any, common: argparse.ArgumentParser) -> None:
     submit.add_argument("--code-url", default="")
     submit.add_argument("--private", action="store_true", help="keep it off the public leaderboard")
     submit.add_argument("--wait", action="store_true", help="follow the evaluation until it ends")
+    submit.add_argument("--json", action="store_true",
+                        help="print one JSON document (keys: docs/cli.md): the submission, as it ended with --wait")
     submit.add_argument("--resume", metavar="UPLOAD_ID",
                         help="go on with an interrupted upload (running the same command again does too)")
     submit.add_argument("--chunk-mb", type=float, default=CHUNK_MB,
@@ -62,9 +65,15 @@ def cmd_submit(args: argparse.Namespace, client: Client, config: dict[str, Any])
                        disable=upload is None)
             with bar:
                 submission = client.submit(fields, upload, lambda total: setattr(bar, "total", total), bar.update)
-    print(f"submission #{submission['id']} {submission['status']}: {client.server}/submissions/{submission['id']}/")
+    line = f"submission #{submission['id']} {submission['status']}: {client.server}/submissions/{submission['id']}/"
+    if args.json:
+        note(line)
+    else:
+        print(line)
     if args.wait:
-        return follow(client, int(submission["id"]), interval=3.0, timeout=None)
+        return follow(client, int(submission["id"]), interval=3.0, timeout=None, as_json=args.json)
+    if args.json:
+        emit_json(submission_record(submission, client.server))
     return 0
 
 

@@ -132,3 +132,12 @@ def build_image(client: Any, name: str) -> str:
 @pytest.fixture(scope="session")
 def index_scores_image(docker_client: Any) -> str:
     return build_image(docker_client, "index_scores")
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config file of this test's own for ``toonbench``, and no server from the environment."""
+    path = tmp_path / "config" / "toonbench.json"
+    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
+    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
+    return path

@@ -1,10 +1,13 @@
-"""Pushing through the real engine and registry, and forgetting local copies so the next use must pull."""
+"""Pushing through the real engine and registry, forgetting local copies so the next use must pull, and running ``toonbench``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import docker.errors
+import pytest
+
+from toonbench_cli.main import main
 
 
 def push(client: Any, local_image: str, repository: str, tag: str, auth: dict[str, str]) -> tuple[str, str]:
@@ -32,3 +35,10 @@ def has(client: Any, reference: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     return True
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``toonbench`` in this process: exit code, stdout, stderr."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

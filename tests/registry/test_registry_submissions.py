@@ -16,28 +16,13 @@ import requests
 from rest_framework.authtoken.models import Token
 
 from registry.tokens import mint
-from registry_helpers import forget, has, push
+from registry_helpers import cli, forget, has, push
 from jobs import evaluation
 from submissions import actions
 from submissions.models import Status, Submission
 from submissions.services import SubmissionRefused, create_submission
-from toonbench_cli.main import main
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker, pytest.mark.slow]
-
-
-@pytest.fixture
-def cli_config(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    path = tmp_path / "config" / "toonbench.json"
-    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
-    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
-    return path
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def submission_id(out: str) -> int:

@@ -8,25 +8,15 @@ the worker by digest and scored with the spec's real limits.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jobs import evaluation
-from registry_helpers import forget
+from registry_helpers import cli, forget
 from submissions.models import Status, Submission
-from toonbench_cli.main import main
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker, pytest.mark.slow]
-
-
-@pytest.fixture
-def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "config" / "toonbench.json"
-    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
-    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +24,6 @@ def runtime_image(docker_client: Any) -> str:
     from baselines.images import ensure_runtime_image
 
     return ensure_runtime_image(docker_client, log=lambda line: None)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_the_toonnet_kit_is_initialised_built_pushed_without_a_method_and_scored(  # type: ignore[no-untyped-def]
