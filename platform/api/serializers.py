@@ -118,8 +118,13 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return None
 
 
+UNKNOWN_BENCHMARK = {"does_not_exist": "expected the slug of an open benchmark (GET /api/v1/benchmarks/ lists them), "
+                                       "not {value!r}"}
+
+
 class SubmissionCreateSerializer(serializers.Serializer):
-    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.none())
+    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.none(),
+                                             error_messages=UNKNOWN_BENCHMARK)
     kind = serializers.ChoiceField(choices=[kind for kind, _ in SUBMIT_KINDS])
     image_ref = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     artefact = serializers.FileField(required=False, allow_null=True, default=None)

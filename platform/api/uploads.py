@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import Refused
-from api.serializers import SubmissionSerializer
+from api.serializers import UNKNOWN_BENCHMARK, SubmissionSerializer
 from api.views import TOKEN_OR_SESSION
 from benchmarks.models import Benchmark
 from submissions import services
@@ -43,7 +43,8 @@ CHUNK_CONTENT_TYPE = "application/offset+octet-stream"
 
 
 class UploadCreateSerializer(serializers.Serializer):
-    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.none())
+    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.none(),
+                                             error_messages=UNKNOWN_BENCHMARK)
     kind = serializers.ChoiceField(choices=[kind.value for kind in FILE_KINDS])
     filename = serializers.CharField(max_length=1000)
     total_bytes = serializers.IntegerField(min_value=1)

@@ -55,4 +55,5 @@ def test_submit_without_wait_prints_the_stored_record_and_a_refusal_prints_nothi
     assert queued_jobs == [record["id"]]
     code, out, err = run(capsys, "submit", "no-such-benchmark", "--predictions", str(folder), "--method", "m", "--json")
     assert (code, out) == (1, ""), err  # the server refused: exit 1, nothing a script would parse
-    assert err.splitlines()[-1].startswith("toonbench: HTTP 400: benchmark: "), err
+    assert err.splitlines()[-1] == ("toonbench: HTTP 400: benchmark: expected the slug of an open benchmark "
+                                    "(GET /api/v1/benchmarks/ lists them), not 'no-such-benchmark'"), err
