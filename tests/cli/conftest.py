@@ -9,7 +9,6 @@ store finished submissions are importable from here too.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,7 @@ site = _site.site
 toonnet = _site.toonnet
 alice = _site.alice
 bob = _site.bob
+cli_config = _site.cli_config
 
 from django.core.cache import caches  # noqa: E402
 
@@ -36,15 +36,6 @@ def fresh_throttles() -> Iterator[None]:
     caches["throttle"].clear()
     yield
     caches["throttle"].clear()
-
-
-@pytest.fixture
-def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A config file of this test's own, and no server from the environment."""
-    path = tmp_path / "config" / "toonbench.json"
-    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
-    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
-    return path
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ site = _site.site
 toonnet = _site.toonnet
 alice = _site.alice
 bob = _site.bob
+cli_config = _site.cli_config
 docker_client = _runners.docker_client
 engine = _runners.engine
 
@@ -132,12 +133,3 @@ def build_image(client: Any, name: str) -> str:
 @pytest.fixture(scope="session")
 def index_scores_image(docker_client: Any) -> str:
     return build_image(docker_client, "index_scores")
-
-
-@pytest.fixture
-def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A config file of this test's own for ``toonbench``, and no server from the environment."""
-    path = tmp_path / "config" / "toonbench.json"
-    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
-    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
-    return path

@@ -98,3 +98,12 @@ def alice(django_user_model: type[User]) -> User:
 @pytest.fixture
 def bob(django_user_model: type[User]) -> User:
     return django_user_model.objects.create_user("bob", "bob@example.org", "correct horse battery")
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``toonbench`` config file of this test's own, and no server from the environment."""
+    path = tmp_path / "config" / "toonbench.json"
+    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
+    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
+    return path

@@ -20,14 +20,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
-def cli_config(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    path = tmp_path / "config" / "toonbench.json"
-    monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
-    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
-    return path
-
-
-@pytest.fixture
 def eager_jobs():  # type: ignore[no-untyped-def]
     """Submitting runs the evaluation at once, inside the request, like a worker would."""
     celery_app.conf.task_always_eager = True

@@ -18,12 +18,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
-def cli_config(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TOONBENCH_CONFIG", str(tmp_path / "config" / "toonbench.json"))
-    monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
-
-
-@pytest.fixture
 def hosting(site, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """This test's own data root and specs folder; queued builds are kept for the test to run as a worker."""
     site.TOONBENCH_DATA_ROOT = tmp_path / "data"
