@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fixture_sharing import borrow_conftest
 
@@ -28,6 +30,7 @@ TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
 REGISTRY_SCRIPT = REPO / "scripts" / "services" / "registry.sh"
 IMAGES = Path(__file__).resolve().parent / "images"
+SIGNED_ADDRESS = "127.0.0.1:5999"
 
 
 _site = borrow_conftest("site", "site_conftest_for_registry")
@@ -54,6 +57,18 @@ def fresh_attempt_counts() -> Iterator[None]:
     caches["throttle"].clear()
     yield
     caches["throttle"].clear()
+
+
+@pytest.fixture
+def signing_key(site: Settings, tmp_path: Path) -> rsa.RSAPrivateKey:
+    """A fresh token-signing key the site signs registry tokens with, for a registry said to be at SIGNED_ADDRESS."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "token.key"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    site.TOONBENCH_REGISTRY_KEY = path
+    site.TOONBENCH_REGISTRY_ADDR = SIGNED_ADDRESS
+    return key
 
 
 @dataclass(frozen=True)

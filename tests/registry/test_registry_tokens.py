@@ -5,12 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import caches
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -19,17 +17,6 @@ from evaluator.bundle_readme import readme_text
 from evaluator.contract import input_items
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signing_key(site, tmp_path: Path):  # type: ignore[no-untyped-def]
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = tmp_path / "token.key"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    site.TOONBENCH_REGISTRY_KEY = path
-    site.TOONBENCH_REGISTRY_ADDR = "127.0.0.1:5999"
-    return key
 
 
 def basic(username: str, password: str) -> dict[str, str]:

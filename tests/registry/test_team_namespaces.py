@@ -15,7 +15,7 @@ from registry.policy import ImageRefused, pin_image
 from registry_helpers import forget, push
 from teams import services
 from teams.models import Team
-from test_registry_tokens import ask, basic, claims, signing_key  # noqa: F401 (a fixture)
+from test_registry_tokens import ask, basic, claims
 
 ADDRESS = "127.0.0.1:5999"  # the address the signing_key fixture sets
 BOTH = ["pull", "push"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ django.setup()
 from datasets.build import BuiltBenchmark, build_benchmark  # noqa: E402
 from datasets.spec import load_spec  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from pytest_django.fixtures import Settings  # noqa: E402
 
 from benchmarks.models import Benchmark  # noqa: E402
@@ -107,3 +109,15 @@ def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TOONBENCH_CONFIG", str(path))
     monkeypatch.delenv("TOONBENCH_SERVER", raising=False)
     return path
+
+
+@pytest.fixture
+def account_mail(settings: Settings, mailoutbox: list) -> Iterator[None]:
+    """Account pages' mails sent by the real task in this process; sign-in counters (the password checks use
+    them) start empty."""
+    from mail_helpers import SITE_URL, tasks_run_eagerly  # beside this file, on the path only for tests/site
+
+    settings.TOONBENCH_SITE_URL = SITE_URL
+    caches["throttle"].clear()
+    with tasks_run_eagerly():
+        yield

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
-from django.core.cache import caches
 from django.test import Client
-from pytest_django.fixtures import Settings
 
 from accounts.throttle import SignInRateThrottle
-from mail_helpers import SITE_URL, links, path_of, tasks_run_eagerly
+from mail_helpers import SITE_URL, links, path_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("account_mail")]
 OLD, NEW = "correct horse battery", "a brand new passphrase 42"
-
-
-@pytest.fixture(autouse=True)
-def eager(settings: Settings, mailoutbox: list) -> Iterator[None]:
-    """Mails sent by the real task in this process; sign-in counters (which these pages use) start empty."""
-    settings.TOONBENCH_SITE_URL = SITE_URL
-    caches["throttle"].clear()
-    with tasks_run_eagerly():
-        yield
 
 
 def signs_in(username: str, password: str) -> bool:

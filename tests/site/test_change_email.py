@@ -5,34 +5,22 @@ address confirms nothing any more; refused changes change and mail nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
-from django.core.cache import caches
 from django.test import Client
-from pytest_django.fixtures import Settings
 
-from mail_helpers import SITE_URL, confirm_by_mail, links, path_of, tasks_run_eagerly
+from mail_helpers import SITE_URL, confirm_by_mail, links, path_of
 from notifications.confirmation import send_confirmation
 from notifications.models import MailSettings
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("account_mail")]
 PASSWORD = "correct horse battery"
 OLD, NEW = "alice@example.org", "alice@elsewhere.example.net"
 CONFIRMED_BADGE = '<span class="badge ok">confirmed</span>'
 UNCONFIRMED_BADGE = '<span class="badge warn">not confirmed</span>'
-
-
-@pytest.fixture(autouse=True)
-def eager(settings: Settings, mailoutbox: list) -> Iterator[None]:
-    """Mails sent by the real task in this process; sign-in counters (the password check uses them) start empty."""
-    settings.TOONBENCH_SITE_URL = SITE_URL
-    caches["throttle"].clear()
-    with tasks_run_eagerly():
-        yield
 
 
 def signed_in(user: User) -> Client:
