@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from accounts.reserved import is_reserved_username
@@ -24,12 +24,24 @@ def address_in_use(address: str, by_other_than: Any = None) -> bool:
     return others.exists()
 
 
+def address_taken(address: str) -> forms.ValidationError:
+    return forms.ValidationError(f"another account already uses the address {address!r}; use another",
+                                 code="address_in_use")
+
+
 def refuse_used_address(address: str, by_other_than: Any = None) -> str:
     if address_in_use(address, by_other_than):
-        raise forms.ValidationError(
-            f"another account already uses the address {address!r}; use another", code="address_in_use"
-        )
+        raise address_taken(address)
     return address
+
+
+def lost_address_race(form: forms.Form, error: IntegrityError, by_other_than: Any = None) -> None:
+    """After a save failed on the database: when another account took the form's address since it was checked
+    (accounts migration 0002), say so on the form; any other failure goes on up."""
+    address = str(form.cleaned_data.get("email", ""))
+    if not address or not address_in_use(address, by_other_than):
+        raise error
+    form.add_error("email", address_taken(address))
 
 
 class SignupForm(UserCreationForm):
@@ -55,6 +67,15 @@ class SignupForm(UserCreationForm):
 
     def clean_email(self) -> str:
         return refuse_used_address(str(self.cleaned_data.get("email", "")))
+
+    def save(self, commit: bool = True) -> Any:
+        """The new account; None when another account took the address since the form was checked."""
+        try:
+            with transaction.atomic():
+                return super().save(commit)
+        except IntegrityError as error:
+            lost_address_race(self, error)
+            return None
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -129,11 +150,17 @@ class ChangeAddressForm(CurrentPasswordForm):
             raise forms.ValidationError(f"{address!r} is already your address; enter the new one", code="same")
         return refuse_used_address(address, by_other_than=self.user)
 
-    @transaction.atomic
-    def save(self) -> str:
-        """Give the account its new address; returns the old one. The mails leave once this commits."""
+    def save(self) -> str | None:
+        """Give the account its new address; returns the old one. The mails leave once this commits. None when
+        another account took the address since the form was checked: nothing changes, nothing is mailed."""
         old_address = self.user.email
-        self.user.email = self.cleaned_data["email"]
-        self.user.save(update_fields=["email"])
-        address_changed(self.user, old_address)
+        try:
+            with transaction.atomic():
+                self.user.email = self.cleaned_data["email"]
+                self.user.save(update_fields=["email"])
+                address_changed(self.user, old_address)
+        except IntegrityError as error:
+            self.user.email = old_address
+            lost_address_race(self, error, by_other_than=self.user)
+            return None
         return old_address

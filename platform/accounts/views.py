@@ -55,8 +55,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
+    if request.method == "POST" and form.is_valid() and (user := form.save()) is not None:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         send_confirmation(user)
         messages.success(request, f"Welcome, {user.get_username()}. Download a protocol, then submit. "
@@ -115,11 +114,10 @@ def change_email(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if (refused := refused_while_throttled(request)) is not None:
             return refused
-        if not form.is_valid():
+        if not form.is_valid() or (old_address := form.save()) is None:
             if form.wrong_password():
                 record_sign_in_failure(request, request.user.get_username())
             return render(request, "accounts/email_change.html", {"form": form}, status=400)
-        old_address = form.save()
         new_address = request.user.email
         notice = f" A notice went to {old_address}." if old_address else ""
         messages.success(request, f"Your address is now {new_address}: follow the link we mailed there to confirm it "
